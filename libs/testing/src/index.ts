@@ -1,0 +1,7 @@
+export { natsServerBinary, startNatsServer } from './nats-server';
+export type { NatsServerOptions, TestNatsServer } from './nats-server';
+export { freePort, isListening } from './ports';
+export { createTestDatabase, testServerUrl } from './postgres';
+export type { TestDatabase } from './postgres';
+export { uniqueName, waitFor } from './wait';
+export type { WaitOptions } from './wait';

@@ -1,0 +1,31 @@
+import type { Reporter, TestModule } from 'vitest/node';
+
+/**
+ * Prints the plain closing line CI reads: `N passed, N failed, N skipped`. A module that failed to load
+ * counts as one failure, so a broken file never passes silently.
+ */
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
+    let passed = 0;
+    let failed = unhandledErrors.length;
+    let skipped = 0;
+    for (const testModule of testModules) {
+      let count = 0;
+      for (const test of testModule.children.allTests()) {
+        count += 1;
+        const state = test.result().state;
+        if (state === 'passed') {
+          passed += 1;
+        } else if (state === 'failed') {
+          failed += 1;
+        } else {
+          skipped += 1;
+        }
+      }
+      if (count === 0 && testModule.state() === 'failed') {
+        failed += 1;
+      }
+    }
+    process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  }
+}
