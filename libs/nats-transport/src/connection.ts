@@ -1,0 +1,77 @@
+import type { Authenticator, NatsConnection } from 'nats';
+import { connect, credsAuthenticator } from 'nats';
+import { readFileSync } from 'node:fs';
+
+import type { TransportLogger } from './context';
+import { silentLogger } from './context';
+
+/** Options of {@link connectNats}. */
+export interface NatsConnectOptions {
+  /** Server URLs (`nats://host:4222`). */
+  servers: string | string[];
+  /** Connection name shown in the server's monitoring (`identity`). */
+  name: string;
+  /** Path of a NATS credentials file (user JWT + nkey seed). */
+  credsFile?: string;
+  /** Inbox prefix for replies (plugins get `_INBOX_<id>`). */
+  inboxPrefix?: string;
+  logger?: TransportLogger;
+}
+
+/** Live connection state, for readiness checks. */
+export interface NatsConnectionState {
+  /** Whether the connection is up right now. */
+  readonly connected: boolean;
+}
+
+/**
+ * Connects and keeps reconnecting forever with jittered backoff, including before the first connection, so a
+ * service may start before NATS does. Status changes are logged.
+ */
+export async function connectNats(options: NatsConnectOptions): Promise<{ nc: NatsConnection; state: NatsConnectionState }> {
+  const log = options.logger ?? silentLogger;
+  const authenticator: Authenticator | undefined = options.credsFile
+    ? credsAuthenticator(readFileSync(options.credsFile))
+    : undefined;
+  const nc = await connect({
+    servers: options.servers,
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    reconnectJitter: 250,
+    waitOnFirstConnect: true,
+    pingInterval: 10_000,
+    maxPingOut: 3,
+    ...(authenticator ? { authenticator } : {}),
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
+  });
+  const state = { connected: true };
+  void (async () => {
+    for await (const status of nc.status()) {
+      switch (status.type) {
+        case 'disconnect':
+          state.connected = false;
+          log.warn({ server: status.data }, 'NATS disconnected');
+          break;
+        case 'reconnect':
+          state.connected = true;
+          log.info({ server: status.data }, 'NATS reconnected');
+          break;
+        case 'error':
+          log.error({ err: status.data }, 'NATS error');
+          break;
+        default:
+          log.debug({ status: status.type }, 'NATS status');
+      }
+    }
+  })();
+  void nc.closed().then((error) => {
+    state.connected = false;
+    if (error) {
+      log.error({ err: error }, 'NATS connection closed with an error');
+    }
+  });
+  log.info({ server: nc.getServer() }, 'NATS connected');
+
+  return { nc, state };
+}
