@@ -2,7 +2,7 @@ import type { Reporter, TestModule } from 'vitest/node';
 
 /**
  * Prints the plain closing line CI reads: `N passed, N failed, N skipped`. A module that failed to load
- * counts as one failure, so a broken file never passes silently.
+ * (or whose hooks failed) counts as one failure, so a broken file never passes silently.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
@@ -11,6 +11,7 @@ export default class SummaryReporter implements Reporter {
     let skipped = 0;
     for (const testModule of testModules) {
       let count = 0;
+      let moduleFailed = 0;
       for (const test of testModule.children.allTests()) {
         count += 1;
         const state = test.result().state;
@@ -18,11 +19,13 @@ export default class SummaryReporter implements Reporter {
           passed += 1;
         } else if (state === 'failed') {
           failed += 1;
+          moduleFailed += 1;
         } else {
           skipped += 1;
         }
       }
-      if (count === 0 && testModule.state() === 'failed') {
+      // a failing hook (beforeAll) leaves its tests skipped: the module still failed
+      if (moduleFailed === 0 && testModule.state() === 'failed') {
         failed += 1;
       }
     }

@@ -51,15 +51,23 @@ describe('subjects', () => {
   it('build dynamic subjects from checked tokens', () => {
     expect(dynamicSubjects.rpcCall('crm', 'get_user')).toBe('vivified.v1.rpc.crm.get_user');
     expect(dynamicSubjects.pluginRpc('crm', 'get_user')).toBe('vivified.v1.plugin.crm.rpc.get_user');
-    expect(dynamicSubjects.publishEvent('acme.invoice.paid')).toBe('vivified.v1.events.publish.acme.invoice.paid');
+    expect(dynamicSubjects.publishEvent('acme.invoice.paid')).toBe(
+      'vivified.v1.events.publish.acme.invoice.paid',
+    );
     expect(dynamicSubjects.storedEvent('UserCreated')).toBe('vivified.events.UserCreated');
   });
 
-  it.each(['crm.>', '*', 'a b', '', 'crm.x', '>'])('refuse a plugin id that would widen the subject: %j', (id) => {
-    expect(() => dynamicSubjects.pluginDeliver(id)).toThrow(SubjectTokenError);
-  });
+  it.each(['crm.>', '*', 'a b', '', 'crm.x', '>'])(
+    'refuse a plugin id that would widen the subject: %j',
+    (id) => {
+      expect(() => dynamicSubjects.pluginDeliver(id)).toThrow(SubjectTokenError);
+    },
+  );
 
-  it.each(['a..b', 'a.>', 'x.*', ' ', '.a'])('refuse an event type that would widen the subject: %j', (type) => {
-    expect(() => dynamicSubjects.publishEvent(type)).toThrow(SubjectTokenError);
-  });
+  it.each(['a..b', 'a.>', 'x.*', ' ', '.a'])(
+    'refuse an event type that would widen the subject: %j',
+    (type) => {
+      expect(() => dynamicSubjects.publishEvent(type)).toThrow(SubjectTokenError);
+    },
+  );
 });

@@ -124,7 +124,8 @@ export const dynamicSubjects = {
   pluginRpc: (pluginId: string, operation: string): string =>
     `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.rpc.${subjectToken('operation', operation)}`,
   /** Canonical-lane delivery to one plugin. */
-  pluginDeliver: (pluginId: string): string => `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.deliver`,
+  pluginDeliver: (pluginId: string): string =>
+    `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.deliver`,
   /** Everything a plugin may subscribe to. */
   pluginAll: (pluginId: string): string => `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.>`,
   /** A plugin's own inbox prefix. */
@@ -132,5 +133,6 @@ export const dynamicSubjects = {
   /** Audit records of one category. */
   auditRecord: (category: string): string => `vivified.audit.${subjectToken('audit category', category)}`,
   /** A dead letter for one subscription. */
-  deadLetter: (subscriptionId: string): string => `vivified.dlq.${subjectToken('subscription id', subscriptionId)}`,
+  deadLetter: (subscriptionId: string): string =>
+    `vivified.dlq.${subjectToken('subscription id', subscriptionId)}`,
 } as const;

@@ -25,7 +25,10 @@ describe(validatePayload.name, () => {
 
   it('refuses unknown properties', () => {
     const result = validatePayload(InfoRequest, { debug: true });
-    expect(result).toEqual({ ok: false, errors: [{ path: 'debug', messages: ['property debug should not exist'] }] });
+    expect(result).toEqual({
+      ok: false,
+      errors: [{ path: 'debug', messages: ['property debug should not exist'] }],
+    });
   });
 
   it.each([null, 'text', 42, [1, 2]])('refuses a payload that is not an object: %j', (value) => {
@@ -33,7 +36,11 @@ describe(validatePayload.name, () => {
   });
 
   it('validates nested objects and lists every field error with its path', () => {
-    const result = validatePayload(AuditRecord, { ...record, outcome: 'maybe', actor: { kind: 'robot', id: 'x' } });
+    const result = validatePayload(AuditRecord, {
+      ...record,
+      outcome: 'maybe',
+      actor: { kind: 'robot', id: 'x' },
+    });
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.errors.map((error) => error.path).sort()).toEqual(['actor.kind', 'outcome']);

@@ -35,7 +35,10 @@ export interface TestNatsServer {
 
 /** The nats-server binary: `NATS_SERVER_BIN`, the machine's /usr/sbin one, or the PATH's. */
 export function natsServerBinary(): string {
-  return process.env['NATS_SERVER_BIN'] ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
+  return (
+    process.env['NATS_SERVER_BIN'] ??
+    (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server')
+  );
 }
 
 async function exited(child: ChildProcess): Promise<void> {

@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+
+import { context, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import type {
+  AuditActor,
+  AuditCategory,
+  AuditOutcome,
+  Classification,
+  ServiceName,
+} from '@vivified/contracts';
+import {
+  AuditRecord,
+  ErrorCode,
+  VivifiedError,
+  dynamicSubjects,
+  formatClassification,
+  headers as headerNames,
+  streams,
+  validatePayload,
+} from '@vivified/contracts';
+import type { JetStreamClient } from 'nats';
+import { headers } from 'nats';
+
+import type { ServiceMetrics } from './metrics';
+import type { ConnectionState } from './nats-health';
+import { sanitizeDetails } from './sensitive-data';
+
+/** What a service says about an audited action; the emitter fills in the rest of the {@link AuditRecord}. */
+export interface AuditInput {
+  /** Category; the record goes to `vivified.audit.<category>`. */
+  category: AuditCategory;
+  /** What happened (`login`, `plugin.approve`). */
+  action: string;
+  /** How it ended. */
+  outcome: AuditOutcome;
+  /** Who did it. */
+  actor: Pick<AuditActor, 'kind' | 'id'>;
+  /** What it was done to (`plugin:acme-crm`). */
+  target?: string;
+  /** Plugin involved, if any. */
+  pluginId?: string;
+  /** Classifications of the data involved. @default [] */
+  classification?: Classification[];
+  /** Whether PHI was involved. @default true when `classification` holds `phi` */
+  phiInvolved?: boolean;
+  /** Free-form details; secret and PHI keys are masked at any depth before publishing. */
+  details?: Record<string, unknown>;
+}
+
+/** The subset of the logger the emitter uses. */
+export interface AuditLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Options of {@link AuditEmitter}. */
+export interface AuditEmitterOptions {
+  /** The emitting service. */
+  service: ServiceName;
+  /** JetStream client of the service's connection (`nc.jetstream()`). */
+  js: Pick<JetStreamClient, 'publish'>;
+  /** The connection's state (a `NatsConnectionMonitor`): while down, records buffer without a wasted wait. */
+  connection: ConnectionState;
+  /** Where buffering, drops and losses are reported. */
+  logger: AuditLogger;
+  /** Counts `vivified_audit_emitted_total`, `vivified_audit_dropped_total`, `vivified_audit_buffered`. */
+  metrics: ServiceMetrics;
+  /** How long to wait for the stream's ack. @default 5000 */
+  publishTimeoutMs?: number;
+  /** How many non-PHI records wait in memory at most; the oldest is dropped beyond. @default 10000 */
+  bufferLimit?: number;
+  /** First retry delay of the buffer. @default 250 */
+  retryInitialMs?: number;
+  /** Largest retry delay of the buffer. @default 5000 */
+  retryMaxMs?: number;
+  /** Record id generator. @default crypto.randomUUID */
+  newId?: () => string;
+}
+
+interface Pending {
+  record: AuditRecord;
+  /** `traceparent`/`tracestate` of the emitting request, kept for a later flush. */
+  trace: Record<string, string>;
+}
+
+/** Room kept for headers and framing under the stream's largest message. */
+const ENVELOPE_RESERVE = 4 * 1024;
+
+/**
+ * Builds, sanitizes, validates and publishes audit records to VIVIFIED_AUDIT with publish-with-ack, using
+ * the record id as `Nats-Msg-Id` so a retry is stored once. When publishing fails, a record involving PHI is
+ * refused (fail closed): await {@link AuditEmitter.emit} before a PHI action completes, and do not complete
+ * it when the emit rejects. Any other record waits in a bounded buffer, retried with backoff and flushed at
+ * once on reconnect.
+ */
+export class AuditEmitter {
+  private readonly buffer: Pending[] = [];
+  private readonly publishTimeoutMs: number;
+  private readonly bufferLimit: number;
+  private readonly newId: () => string;
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<boolean> | undefined;
+  private lastDropLog = 0;
+  private closed = false;
+  private readonly stopListening: () => void;
+
+  constructor(private readonly options: AuditEmitterOptions) {
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+    this.bufferLimit = options.bufferLimit ?? 10_000;
+    this.newId = options.newId ?? randomUUID;
+    this.stopListening = options.connection.onChange((connected) => {
+      if (connected && this.buffer.length > 0) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        void this.flush().then((done) => this.retryUnless(done));
+      }
+    });
+  }
+
+  /** How many records wait in memory to be published. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /**
+   * Emits one audit record and resolves it (its `id` is the `auditId` of an error reply). Rejects with
+   * {@link ErrorCode.Unavailable} when a PHI record cannot be stored, and with {@link ErrorCode.Internal} when the
+   * input does not make a valid record.
+   */
+  async emit(input: AuditInput): Promise<AuditRecord> {
+    const record = this.build(input);
+    const checked = validatePayload(AuditRecord, record);
+    if (!checked.ok) {
+      this.options.metrics.auditEmit('invalid');
+      throw new VivifiedError(ErrorCode.Internal, 'invalid audit record', { details: checked.errors });
+    }
+    const entry: Pending = { record, trace: {} };
+    propagation.inject(context.active(), entry.trace);
+    if (!record.phiInvolved && (this.buffer.length > 0 || !this.options.connection.isConnected())) {
+      this.enqueue(entry, 'NATS disconnected or earlier records still pending');
+
+      return record;
+    }
+    try {
+      if (!this.options.connection.isConnected()) {
+        throw new Error('NATS disconnected');
+      }
+      await this.publish(entry);
+      this.options.metrics.auditEmit('published');
+    } catch (error) {
+      if (record.phiInvolved) {
+        this.options.metrics.auditEmit('refused');
+        throw new VivifiedError(ErrorCode.Unavailable, 'audit trail unavailable: PHI action refused', {
+          reason: 'audit_unavailable',
+          cause: error,
+        });
+      }
+      this.enqueue(entry, error instanceof Error ? error.message : String(error));
+    }
+
+    return record;
+  }
+
+  /** Publishes buffered records now, in order; resolves whether the buffer is empty after. */
+  flush(): Promise<boolean> {
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = undefined;
+    });
+
+    return this.flushing;
+  }
+
+  /** Stops retrying after one last flush; records still buffered are reported as lost. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopListening();
+    if (this.buffer.length > 0 && !(await this.flush())) {
+      this.options.logger.error({ lost: this.buffer.length }, 'audit records not published before shutdown');
+    }
+  }
+
+  private build(input: AuditInput): AuditRecord {
+    const classification = [...new Set(input.classification ?? [])];
+    const spanContext = trace.getActiveSpan()?.spanContext();
+    const record: AuditRecord = {
+      id: this.newId(),
+      ts: new Date().toISOString(),
+      category: input.category,
+      action: input.action,
+      outcome: input.outcome,
+      actor: { kind: input.actor.kind, id: input.actor.id },
+      ...(input.target === undefined ? {} : { target: input.target }),
+      ...(input.pluginId === undefined ? {} : { pluginId: input.pluginId }),
+      ...(spanContext && isSpanContextValid(spanContext) ? { traceId: spanContext.traceId } : {}),
+      classification,
+      phiInvolved: input.phiInvolved === true || classification.includes('phi'),
+      service: this.options.service,
+      details: sanitizeDetails(input.details ?? {}),
+    };
+    const limit = streams.audit.maxMsgSize - ENVELOPE_RESERVE;
+    if (Buffer.byteLength(JSON.stringify(record)) > limit) {
+      record.details = { truncated: true, reason: `details exceeded ${limit} bytes` };
+    }
+
+    return record;
+  }
+
+  private async publish({ record, trace: carrier }: Pending): Promise<void> {
+    const hdrs = headers();
+    for (const [name, value] of Object.entries(carrier)) {
+      hdrs.set(name, value);
+    }
+    if (record.classification.length > 0) {
+      hdrs.set(headerNames.classification, formatClassification(record.classification));
+    }
+    await this.options.js.publish(dynamicSubjects.auditRecord(record.category), JSON.stringify(record), {
+      msgID: record.id,
+      timeout: this.publishTimeoutMs,
+      headers: hdrs,
+    });
+  }
+
+  private enqueue(entry: Pending, reason: string): void {
+    if (this.buffer.length === 0) {
+      this.options.logger.warn({ reason }, 'audit publish failed, buffering records in memory');
+    }
+    this.buffer.push(entry);
+    this.options.metrics.auditEmit('buffered');
+    if (this.buffer.length > this.bufferLimit) {
+      const dropped = this.buffer.shift();
+      this.options.metrics.auditDrop();
+      // One warning per 10 s at most: a long outage would otherwise write one line per dropped record.
+      if (Date.now() - this.lastDropLog > 10_000) {
+        this.lastDropLog = Date.now();
+        this.options.logger.warn(
+          { droppedId: dropped?.record.id, limit: this.bufferLimit },
+          'audit buffer full, dropping the oldest records',
+        );
+      }
+    }
+    this.options.metrics.setAuditBuffered(this.buffer.length);
+    this.schedule();
+  }
+
+  private retryUnless(done: boolean): void {
+    if (!done) {
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed || this.buffer.length === 0) {
+      return;
+    }
+    const ceiling = Math.min(
+      this.options.retryMaxMs ?? 5_000,
+      (this.options.retryInitialMs ?? 250) * 2 ** Math.min(this.failures, 20),
+    );
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().then((done) => this.retryUnless(done));
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<boolean> {
+    const before = this.buffer.length;
+    while (this.buffer.length > 0) {
+      const entry = this.buffer[0];
+      if (!entry) {
+        break;
+      }
+      if (!this.options.connection.isConnected()) {
+        this.failures++;
+
+        return false;
+      }
+      try {
+        await this.publish(entry);
+      } catch {
+        this.failures++;
+
+        return false;
+      }
+      // The entry may have been dropped by an overflow while its publish was in flight.
+      const index = this.buffer.indexOf(entry);
+      if (index >= 0) {
+        this.buffer.splice(index, 1);
+      }
+      this.options.metrics.auditEmit('published');
+      this.options.metrics.setAuditBuffered(this.buffer.length);
+    }
+    this.failures = 0;
+    if (before > 0) {
+      this.options.logger.info({ published: before }, 'audit buffer flushed');
+    }
+
+    return true;
+  }
+}
