@@ -72,3 +72,6 @@ export {
   ServiceKitModule,
 } from './service-kit.module';
 export type { ServiceRuntime } from './service-kit.module';
+export { NATS_CONNECTION, bootstrapService } from './bootstrap';
+export type { BootstrapOptions, RunningService } from './bootstrap';
+export { InfoService, packageVersion } from './info.service';

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+
+import { InfoHandlers } from './info/info.handlers';
+
+@Module({ controllers: [InfoHandlers] })
+export class EventRouterModule {}

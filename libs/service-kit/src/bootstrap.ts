@@ -1,0 +1,183 @@
+import type { DynamicModule, INestApplication, INestMicroservice, Type } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { ServiceName } from '@vivified/contracts';
+import { bucketsOwnedBy, streamsOwnedBy } from '@vivified/contracts';
+import {
+  connectNats,
+  ensureBucket,
+  ensureStream,
+  NatsTransport,
+  PassThroughRpcExceptionFilter,
+  VivifiedClient,
+} from '@vivified/nats-transport';
+import type { NatsConnection } from 'nats';
+import type { Pool } from 'pg';
+
+import { AuditEmitter } from './audit-emitter';
+import type { BaseConfig, ConfigSchema } from './config';
+import { baseConfigSchema, parseConfigOrExit, redactConfig } from './config';
+import { connectWithRetry, createPool, ensureDatabase, postgresReadinessCheck, runMigrations } from './database';
+import { InfoService } from './info.service';
+import { createLogger, NestLoggerAdapter } from './logger';
+import { ServiceMetrics } from './metrics';
+import { NatsConnectionMonitor } from './nats-health';
+import { OpsServer } from './ops-server';
+import { ServiceKitModule } from './service-kit.module';
+
+/** Injection token of the service's NATS connection. */
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+
+/** Options of {@link bootstrapService}. */
+export interface BootstrapOptions {
+  /** Which service this process is. */
+  service: ServiceName;
+  /** Its version (semver). */
+  version: string;
+  /** The app's root module. */
+  module: Type<unknown>;
+  /** Folder of the service's SQL migrations, for services that own data; its schema is the service name. */
+  migrationsDir?: string;
+  /** Extra config fields of the service, parsed with the common ones. */
+  configSchema?: ConfigSchema;
+  /** Serve the app's HTTP controllers on this config field's port (the gateway's API). */
+  httpPortField?: string;
+  /** Called last when the service stops (flushes telemetry). */
+  onStopped?: () => Promise<void>;
+}
+
+/** A running service, for tests and for `main.ts` to stop. */
+export interface RunningService {
+  readonly ops: OpsServer;
+  readonly nc: NatsConnection;
+  stop(): Promise<void>;
+}
+
+function schemaOf(service: ServiceName): string {
+  return service.replace(/-/g, '_');
+}
+
+/**
+ * Starts one core service: config (fail fast), JSON logs, metrics and health on the ops port, PostgreSQL with
+ * migrations (retrying until reachable), NATS (reconnecting forever), the streams and buckets it owns, the
+ * audit emitter, and the Nest app on the NATS transport. SIGTERM/SIGINT drain everything in order.
+ */
+export async function bootstrapService(options: BootstrapOptions): Promise<RunningService> {
+  const { service } = options;
+  const schema = { ...baseConfigSchema(service), ...(options.configSchema ?? {}) };
+  const config = parseConfigOrExit(schema, process.env) as BaseConfig & Record<string, unknown>;
+  const logger = createLogger({ service, level: config.logLevel });
+  logger.info({ config: redactConfig(config, schema), version: options.version }, 'starting');
+  const metrics = new ServiceMetrics({ service });
+  const ops = new OpsServer({ service, host: config.httpHost, port: config.opsPort, metrics, logger });
+  let started = false;
+  // not ready until everything below is up: an ops port that answers early must not say "ok"
+  ops.addCheck('startup', () => Promise.resolve(started ? { ok: true } : { ok: false, detail: 'starting' }));
+  await ops.listen();
+
+  let pool: Pool | undefined;
+  if (options.migrationsDir) {
+    const dir = options.migrationsDir;
+    await connectWithRetry(() => ensureDatabase(config.databaseUrl, logger), { what: 'PostgreSQL', logger });
+    pool = createPool({ url: config.databaseUrl, schema: schemaOf(service), applicationName: service, logger });
+    const ready = pool;
+    await connectWithRetry(() => runMigrations(ready, { schema: schemaOf(service), dir, logger }), {
+      what: 'migrations',
+      logger,
+    });
+    ops.addCheck('postgres', postgresReadinessCheck(pool));
+  }
+
+  const { nc } = await connectNats({
+    servers: config.natsServers,
+    name: service,
+    logger,
+    ...(config.natsCredsFile ? { credsFile: config.natsCredsFile } : {}),
+  });
+  const monitor = new NatsConnectionMonitor(nc, { metrics, logger });
+  ops.addCheck('nats', monitor.readinessCheck());
+  let ensured = false;
+  ops.addCheck('jetstream', () => Promise.resolve(ensured ? { ok: true } : { ok: false, detail: 'streams not ensured' }));
+  await connectWithRetry(
+    async () => {
+      const jsm = await nc.jetstreamManager();
+      for (const stream of streamsOwnedBy(service)) {
+        await ensureStream(jsm, stream);
+      }
+      for (const bucket of bucketsOwnedBy(service)) {
+        await ensureBucket(nc, bucket);
+      }
+    },
+    { what: 'JetStream streams and buckets', logger },
+  );
+  ensured = true;
+
+  const auditEmitter = new AuditEmitter({ service, js: nc.jetstream(), connection: monitor, logger, metrics });
+  const info = new InfoService(service, options.version);
+
+  @Global()
+  @Module({
+    providers: [
+      { provide: NATS_CONNECTION, useValue: nc },
+      { provide: VivifiedClient, useValue: new VivifiedClient(nc) },
+      { provide: InfoService, useValue: info },
+      { provide: OpsServer, useValue: ops },
+    ],
+    exports: [NATS_CONNECTION, VivifiedClient, InfoService, OpsServer],
+  })
+  class RuntimeModule {}
+
+  const root: DynamicModule = {
+    module: class ServiceRootModule {},
+    imports: [
+      ServiceKitModule.forRoot({ service, config, logger, metrics, auditEmitter, ...(pool ? { pool } : {}) }),
+      RuntimeModule,
+      options.module,
+    ],
+  };
+  const strategy = new NatsTransport({ connection: nc, queue: service, observer: metrics, logger });
+  const nestLogger = new NestLoggerAdapter(logger);
+  let app: INestApplication | INestMicroservice;
+  if (options.httpPortField) {
+    const http = await NestFactory.create(root, new FastifyAdapter({ trustProxy: false }), { logger: nestLogger });
+    http.connectMicroservice({ strategy }, { inheritAppConfig: true });
+    http.useGlobalFilters(new PassThroughRpcExceptionFilter());
+    await http.startAllMicroservices();
+    await http.listen(config[options.httpPortField] as number, config.httpHost);
+    app = http;
+  } else {
+    const micro = await NestFactory.createMicroservice(root, { strategy, logger: nestLogger });
+    micro.useGlobalFilters(new PassThroughRpcExceptionFilter());
+    await micro.listen();
+    app = micro;
+  }
+  started = true;
+  logger.info({ ops: ops.address, nats: nc.getServer() }, 'ready');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info({}, 'stopping');
+      await app.close();
+      await auditEmitter.close();
+      await nc.drain().catch(() => undefined);
+      await pool?.end();
+      await ops.close();
+      logger.info({}, 'stopped');
+      await options.onStopped?.();
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'unclean stop');
+          process.exit(1);
+        },
+      );
+    });
+  }
+
+  return { ops, nc, stop };
+}
