@@ -103,7 +103,8 @@ const climbingImport = {
 
 /** Each lib has one public entry (STYLE rule 15). */
 const deepImport = {
-  regex: '^@vivified/[^/]+/',
+  // the telemetry entry is the one exception: main.ts loads it before anything else (ADR-0004)
+  regex: '^@vivified/(?!service-kit/telemetry$)[^/]+/',
   message: 'Import a lib from its public entry (@vivified/<lib>) only.',
 };
 

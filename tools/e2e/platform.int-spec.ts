@@ -21,7 +21,9 @@ interface Running {
   output: string[];
 }
 
-async function health(port: number): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean }> } }> {
+async function health(
+  port: number,
+): Promise<{ status: number; body: { status: string; checks: Record<string, { ok: boolean }> } }> {
   const response = await fetch(`http://127.0.0.1:${port}/health`);
 
   return { status: response.status, body: (await response.json()) as never };
@@ -96,7 +98,11 @@ describe('the whole platform as processes', () => {
 
           return result.status === 200 ? result : false;
         },
-        { timeoutMs: 30_000, intervalMs: 200, what: `${entry.service} ready: ${entry.output.join('').slice(-2000)}` },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+          what: `${entry.service} ready: ${entry.output.join('').slice(-2000)}`,
+        },
       );
       expect(report.body.status).toBe('ok');
       expect(report.body.checks['nats']?.ok).toBe(true);
@@ -123,14 +129,21 @@ describe('the whole platform as processes', () => {
     for (const entry of running) {
       const text = await (await fetch(`http://127.0.0.1:${entry.opsPort}/metrics`)).text();
       expect(text).toContain(`vivified_service_ready{service="${entry.service}"} 1`);
-      const handled = new RegExp(`vivified_handler_requests_total\\{[^}]*subject="${infoSubjects[entry.service].replace(/\./g, '\\.')}"[^}]*outcome="ok"[^}]*\\} ([0-9]+)`);
+      const handled = new RegExp(
+        `vivified_handler_requests_total\\{[^}]*subject="${infoSubjects[entry.service].replace(/\./g, '\\.')}"[^}]*outcome="ok"[^}]*\\} ([0-9]+)`,
+      );
       expect(Number(handled.exec(text)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
       expect(text).toMatch(/vivified_process_cpu_user_seconds_total/);
     }
   });
 
   it('logs JSON lines without secrets', () => {
-    const lines = running.flatMap((entry) => entry.output.join('').split('\n').filter((line) => line.trim().length > 0));
+    const lines = running.flatMap((entry) =>
+      entry.output
+        .join('')
+        .split('\n')
+        .filter((line) => line.trim().length > 0),
+    );
     expect(lines.length).toBeGreaterThan(6);
     for (const line of lines) {
       expect(() => JSON.parse(line) as unknown).not.toThrow();
@@ -140,7 +153,10 @@ describe('the whole platform as processes', () => {
 
   it('reconnects to a restarted NATS server and becomes ready again without a restart', async () => {
     await nats.kill();
-    await waitFor(async () => (await health(running[0]!.opsPort)).status === 503, { timeoutMs: 10_000, what: 'not ready' });
+    await waitFor(async () => (await health(running[0].opsPort)).status === 503, {
+      timeoutMs: 10_000,
+      what: 'not ready',
+    });
     await nats.start();
     for (const entry of running) {
       await waitFor(async () => (await health(entry.opsPort)).status === 200, {
@@ -152,7 +168,10 @@ describe('the whole platform as processes', () => {
     }
     for (const service of serviceNames) {
       await expect(
-        waitFor(() => client.requestRaw(infoSubjects[service], {}), { timeoutMs: 10_000, what: `${service} info` }),
+        waitFor(() => client.requestRaw(infoSubjects[service], {}), {
+          timeoutMs: 10_000,
+          what: `${service} info`,
+        }),
       ).resolves.toMatchObject({ name: service });
     }
   });

@@ -10,10 +10,8 @@ export default class SummaryReporter implements Reporter {
     let failed = unhandledErrors.length;
     let skipped = 0;
     for (const testModule of testModules) {
-      let count = 0;
       let moduleFailed = 0;
       for (const test of testModule.children.allTests()) {
-        count += 1;
         const state = test.result().state;
         if (state === 'passed') {
           passed += 1;

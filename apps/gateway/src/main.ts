@@ -10,7 +10,10 @@ bootstrapService({
   version: packageVersion(__dirname),
   module: GatewayModule,
   configSchema: {
-    httpPort: env.port('VIVIFIED_GATEWAY_HTTP_PORT', { default: 8080, description: 'Port of the HTTP API and console' }),
+    httpPort: env.port('VIVIFIED_GATEWAY_HTTP_PORT', {
+      default: 8080,
+      description: 'Port of the HTTP API and console',
+    }),
   },
   httpPortField: 'httpPort',
   onStopped: () => telemetry.shutdown(),

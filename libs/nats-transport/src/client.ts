@@ -59,7 +59,11 @@ export class VivifiedClient {
   ) {}
 
   /** Calls a request/reply subject of libs/contracts. */
-  async request<S extends RpcSubject>(subject: S, body: RpcRequest<S>, options: RequestOptions = {}): Promise<RpcReply<S>> {
+  async request<S extends RpcSubject>(
+    subject: S,
+    body: RpcRequest<S>,
+    options: RequestOptions = {},
+  ): Promise<RpcReply<S>> {
     const timeoutMs = options.timeoutMs ?? rpcContract(subject)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
     return (await this.requestRaw(subject, body, { ...options, timeoutMs })) as RpcReply<S>;
@@ -109,7 +113,10 @@ export class VivifiedClient {
     }
   }
 
-  private headersFor(options: RequestOptions | PublishOptions, ctx: ReturnType<typeof context.active>): MsgHdrs {
+  private headersFor(
+    options: RequestOptions | PublishOptions,
+    ctx: ReturnType<typeof context.active>,
+  ): MsgHdrs {
     const hdrs = natsHeaders();
     injectTraceContext(hdrs, ctx);
     const token = options.token ?? this.options.token?.();

@@ -18,17 +18,11 @@ export interface NatsConnectOptions {
   logger?: TransportLogger;
 }
 
-/** Live connection state, for readiness checks. */
-export interface NatsConnectionState {
-  /** Whether the connection is up right now. */
-  readonly connected: boolean;
-}
-
 /**
  * Connects and keeps reconnecting forever with jittered backoff, including before the first connection, so a
- * service may start before NATS does. Status changes are logged.
+ * service may start before NATS does. (service-kit's NatsConnectionMonitor follows and logs its status.)
  */
-export async function connectNats(options: NatsConnectOptions): Promise<{ nc: NatsConnection; state: NatsConnectionState }> {
+export async function connectNats(options: NatsConnectOptions): Promise<{ nc: NatsConnection }> {
   const log = options.logger ?? silentLogger;
   const authenticator: Authenticator | undefined = options.credsFile
     ? credsAuthenticator(readFileSync(options.credsFile))
@@ -45,33 +39,12 @@ export async function connectNats(options: NatsConnectOptions): Promise<{ nc: Na
     ...(authenticator ? { authenticator } : {}),
     ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
   });
-  const state = { connected: true };
-  void (async () => {
-    for await (const status of nc.status()) {
-      switch (status.type) {
-        case 'disconnect':
-          state.connected = false;
-          log.warn({ server: status.data }, 'NATS disconnected');
-          break;
-        case 'reconnect':
-          state.connected = true;
-          log.info({ server: status.data }, 'NATS reconnected');
-          break;
-        case 'error':
-          log.error({ err: status.data }, 'NATS error');
-          break;
-        default:
-          log.debug({ status: status.type }, 'NATS status');
-      }
-    }
-  })();
   void nc.closed().then((error) => {
-    state.connected = false;
     if (error) {
       log.error({ err: error }, 'NATS connection closed with an error');
     }
   });
   log.info({ server: nc.getServer() }, 'NATS connected');
 
-  return { nc, state };
+  return { nc };
 }

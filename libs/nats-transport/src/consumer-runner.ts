@@ -123,7 +123,14 @@ export class ConsumerRunner {
         outcome = 'error';
         const delay = redeliveryDelayMs(backoffMs, msg.info.redeliveryCount);
         this.options.logger.warn(
-          { err: typed.cause ?? typed, stream, durable, seq: msg.seq, deliveries: msg.info.redeliveryCount, delay },
+          {
+            err: typed.cause ?? typed,
+            stream,
+            durable,
+            seq: msg.seq,
+            deliveries: msg.info.redeliveryCount,
+            delay,
+          },
           'handler failed; redelivering',
         );
         msg.nak(delay);

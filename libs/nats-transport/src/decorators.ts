@@ -39,7 +39,7 @@ export interface ConsumeOptions {
 export function Handle(subjectOrContract: RpcSubject | RpcContract): MethodDecorator {
   const contract = typeof subjectOrContract === 'string' ? rpcContract(subjectOrContract) : subjectOrContract;
   if (!contract) {
-    throw new Error(`no contract in libs/contracts for subject ${String(subjectOrContract)}`);
+    throw new Error(`no contract in libs/contracts for subject ${subjectOrContract as string}`);
   }
   const meta: RpcHandlerMeta = { kind: 'rpc', contract };
 
@@ -51,8 +51,14 @@ export function Handle(subjectOrContract: RpcSubject | RpcContract): MethodDecor
  * acked when the method returns, retried with the consumer's backoff when it throws, and terminated when it
  * can never be handled (invalid payload).
  */
-export function Consume(consumer: ConsumerDefinition, payload: PayloadClass, options: ConsumeOptions = {}): MethodDecorator {
+export function Consume(
+  consumer: ConsumerDefinition,
+  payload: PayloadClass,
+  options: ConsumeOptions = {},
+): MethodDecorator {
   const meta: ConsumerHandlerMeta = { kind: 'consumer', consumer, payload, options };
 
-  return EventPattern(`${CONSUMER_PATTERN_PREFIX}${consumer.stream}/${consumer.durable}`, { [VIVIFIED_EXTRAS]: meta });
+  return EventPattern(`${CONSUMER_PATTERN_PREFIX}${consumer.stream}/${consumer.durable}`, {
+    [VIVIFIED_EXTRAS]: meta,
+  });
 }

@@ -1,4 +1,3 @@
-import type { ErrorEnvelope } from '@vivified/contracts';
 import { ErrorCode, headers, isErrorEnvelope, VivifiedError } from '@vivified/contracts';
 import type { MsgHdrs } from 'nats';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, NatsError } from 'nats';
@@ -32,7 +31,7 @@ export function readReply(data: Uint8Array, hdrs: MsgHdrs | undefined): unknown 
   if (errorCode) {
     const body = safeDecode(data);
     if (isErrorEnvelope(body)) {
-      throw VivifiedError.fromEnvelope(body as ErrorEnvelope);
+      throw VivifiedError.fromEnvelope(body);
     }
     throw new VivifiedError(statusToCode(Number(errorCode)), hdrs?.get(headers.error) || 'remote error');
   }
@@ -79,14 +78,16 @@ export function fromNatsError(error: unknown, subject: string): VivifiedError {
     return error;
   }
   if (error instanceof NatsError) {
-    if (error.code === NatsErrorCode.NoResponders) {
+    if (error.code === (NatsErrorCode.NoResponders as string)) {
       return new VivifiedError(ErrorCode.Unavailable, `no service answers on ${subject}`, { cause: error });
     }
-    if (error.code === NatsErrorCode.Timeout) {
+    if (error.code === (NatsErrorCode.Timeout as string)) {
       return new VivifiedError(ErrorCode.Timeout, `no reply on ${subject} in time`, { cause: error });
     }
-    if (error.code === NatsErrorCode.MaxPayloadExceeded) {
-      return new VivifiedError(ErrorCode.PayloadTooLarge, 'payload exceeds the server limit', { cause: error });
+    if (error.code === (NatsErrorCode.MaxPayloadExceeded as string)) {
+      return new VivifiedError(ErrorCode.PayloadTooLarge, 'payload exceeds the server limit', {
+        cause: error,
+      });
     }
   }
 

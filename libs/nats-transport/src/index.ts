@@ -2,7 +2,7 @@ export { VivifiedClient } from './client';
 export type { PublishOptions, RequestOptions, VivifiedClientOptions } from './client';
 export { decodeJson, encodeJson } from './codec';
 export { connectNats } from './connection';
-export type { NatsConnectionState, NatsConnectOptions } from './connection';
+export type { NatsConnectOptions } from './connection';
 export { redeliveryDelayMs } from './consumer-runner';
 export { NatsRequestContext, silentLogger } from './context';
 export type {
@@ -18,7 +18,14 @@ export { Consume, Handle } from './decorators';
 export type { ConsumeOptions } from './decorators';
 export { errorReply, fromNatsError, readReply, toVivifiedError } from './errors';
 export { PassThroughRpcExceptionFilter } from './exception-filter';
-export { consumerConfig, ensureBucket, ensureConsumer, ensureStream, streamConfig, watchBucket } from './jetstream';
+export {
+  consumerConfig,
+  ensureBucket,
+  ensureConsumer,
+  ensureStream,
+  streamConfig,
+  watchBucket,
+} from './jetstream';
 export type { EnsureOptions, WatchOptions } from './jetstream';
 export { NatsTransport } from './server';
 export type { NatsTransportOptions } from './server';

@@ -1,6 +1,14 @@
 import type { BucketDefinition, ConsumerDefinition, StreamDefinition } from '@vivified/contracts';
 import type { ConsumerConfig, JetStreamManager, KV, KvEntry, NatsConnection, StreamConfig } from 'nats';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, NatsError, nanos, RetentionPolicy, StorageType } from 'nats';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  NatsError,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
 
 import type { TransportLogger } from './context';
 import { silentLogger } from './context';
@@ -55,7 +63,11 @@ export function consumerConfig(def: ConsumerDefinition): Partial<ConsumerConfig>
  * Creates a stream, or brings an existing one's mutable settings up to the definition. Safe to call from every
  * replica at once.
  */
-export async function ensureStream(jsm: JetStreamManager, def: StreamDefinition, options: EnsureOptions = {}): Promise<void> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  def: StreamDefinition,
+  options: EnsureOptions = {},
+): Promise<void> {
   const wanted = streamConfig(def, options);
   try {
     const info = await jsm.streams.info(def.name);
@@ -67,7 +79,7 @@ export async function ensureStream(jsm: JetStreamManager, def: StreamDefinition,
       current.max_msg_size !== wanted.max_msg_size ||
       current.discard !== wanted.discard;
     if (drift) {
-      await jsm.streams.update(def.name, { ...current, ...wanted } as StreamConfig);
+      await jsm.streams.update(def.name, { ...current, ...wanted });
     }
   } catch (error) {
     if (apiErrorCode(error) !== STREAM_NOT_FOUND) {
@@ -98,7 +110,11 @@ export async function ensureConsumer(jsm: JetStreamManager, def: ConsumerDefinit
 }
 
 /** Creates a KV bucket if it is missing and binds to it. */
-export async function ensureBucket(nc: NatsConnection, def: BucketDefinition, options: EnsureOptions = {}): Promise<KV> {
+export async function ensureBucket(
+  nc: NatsConnection,
+  def: BucketDefinition,
+  options: EnsureOptions = {},
+): Promise<KV> {
   return nc.jetstream().views.kv(def.name, {
     history: def.history,
     storage: def.storage === 'file' ? StorageType.File : StorageType.Memory,
@@ -126,7 +142,11 @@ export interface WatchOptions {
  * Calls `onChange` for every put and delete of matching keys, across reconnects, until the returned function
  * is called.
  */
-export function watchBucket(kv: KV, onChange: (entry: KvEntry) => void, options: WatchOptions = {}): () => Promise<void> {
+export function watchBucket(
+  kv: KV,
+  onChange: (entry: KvEntry) => void,
+  options: WatchOptions = {},
+): () => Promise<void> {
   const log = options.logger ?? silentLogger;
   let stopped = false;
   let stop: (() => void) | undefined;

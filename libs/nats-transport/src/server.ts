@@ -36,18 +36,19 @@ export interface NatsTransportOptions {
 
 type Outcome = HandledEvent['outcome'];
 
+const INVALID: ReadonlySet<ErrorCode> = new Set([ErrorCode.ValidationFailed, ErrorCode.BadRequest]);
+const DENIED: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.Unauthenticated,
+  ErrorCode.PolicyDenied,
+  ErrorCode.PluginInactive,
+]);
+
 function outcomeOf(error: VivifiedError): Outcome {
-  switch (error.code) {
-    case ErrorCode.ValidationFailed:
-    case ErrorCode.BadRequest:
-      return 'invalid';
-    case ErrorCode.Unauthenticated:
-    case ErrorCode.PolicyDenied:
-    case ErrorCode.PluginInactive:
-      return 'denied';
-    default:
-      return 'error';
+  if (INVALID.has(error.code)) {
+    return 'invalid';
   }
+
+  return DENIED.has(error.code) ? 'denied' : 'error';
 }
 
 function classificationOf(msg: Msg): Classification[] {
@@ -82,9 +83,14 @@ export class NatsTransport extends Server implements CustomTransportStrategy {
   listen(callback: (...optionalParams: unknown[]) => void): void {
     try {
       for (const [pattern, handler] of this.getHandlers()) {
-        const meta = (handler.extras?.[VIVIFIED_EXTRAS] ?? undefined) as RpcHandlerMeta | ConsumerHandlerMeta | undefined;
+        const meta = (handler.extras?.[VIVIFIED_EXTRAS] ?? undefined) as
+          | RpcHandlerMeta
+          | ConsumerHandlerMeta
+          | undefined;
         if (!meta) {
-          throw new Error(`handler for ${pattern} must use @Handle or @Consume from @vivified/nats-transport`);
+          throw new Error(
+            `handler for ${pattern} must use @Handle or @Consume from @vivified/nats-transport`,
+          );
         }
         if (meta.kind === 'rpc') {
           this.subscribeRpc(meta, handler);
@@ -121,6 +127,7 @@ export class NatsTransport extends Server implements CustomTransportStrategy {
   }
 
   /** Registers a listener for connection status events (`disconnect`, `reconnect`, `error`, …). */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- the signature of Nest's Server.on
   on<EventKey extends string = string, EventCallback extends Function = Function>(
     event: EventKey,
     callback: EventCallback,
@@ -180,7 +187,10 @@ export class NatsTransport extends Server implements CustomTransportStrategy {
     try {
       const deadline = Number(msg.headers?.get(headers.deadline) || 0);
       if (deadline > 0 && deadline < Date.now()) {
-        throw new VivifiedError(ErrorCode.Timeout, 'the caller stopped waiting before the request was handled');
+        throw new VivifiedError(
+          ErrorCode.Timeout,
+          'the caller stopped waiting before the request was handled',
+        );
       }
       const classification = classificationOf(msg);
       let payload = decodeJson(msg.data);
@@ -198,7 +208,13 @@ export class NatsTransport extends Server implements CustomTransportStrategy {
         }));
       }
       const value = parsePayload(contract.request, payload);
-      const requestContext = new NatsRequestContext(msg.subject, msg.headers, traceIdOf(span), classification, principal);
+      const requestContext = new NatsRequestContext(
+        msg.subject,
+        msg.headers,
+        traceIdOf(span),
+        classification,
+        principal,
+      );
       const reply = await context.with(ctx, async () => {
         const result: unknown = await handler(value, requestContext);
 

@@ -50,7 +50,7 @@ export function startInboundSpan(
 /** Ends a span with the outcome of the work it covered. */
 export function endSpan(span: Span, error?: unknown): void {
   if (error !== undefined) {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : 'error' });
   }
   span.end();
 }

@@ -7,7 +7,12 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { StreamDefinition } from '@vivified/contracts';
 import { defineRpc, ErrorCode, PUBLIC, subjects, VivifiedError } from '@vivified/contracts';
 import type { HandledEvent, HandlerGuard } from '@vivified/nats-transport';
-import { Handle, NatsRequestContext, NatsTransport, PassThroughRpcExceptionFilter } from '@vivified/nats-transport';
+import {
+  Handle,
+  NatsRequestContext,
+  NatsTransport,
+  PassThroughRpcExceptionFilter,
+} from '@vivified/nats-transport';
 import { uniqueName } from '@vivified/testing';
 import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import type { NatsConnection } from 'nats';
@@ -122,7 +127,14 @@ export async function startEchoService(
 
     @Handle(subjects.identity.info)
     info(): object {
-      return { name: 'identity', version: '0.0.0', uptimeSeconds: 1, startedAt: new Date().toISOString(), instanceId: options.instance, pid: process.pid };
+      return {
+        name: 'identity',
+        version: '0.0.0',
+        uptimeSeconds: 1,
+        startedAt: new Date().toISOString(),
+        instanceId: options.instance,
+        pid: process.pid,
+      };
     }
   }
 

@@ -71,7 +71,7 @@ describe('NatsTransport JetStream consumers and KV', () => {
           throw new Error(`transient failure ${seen}`);
         }
         handled.push({ id: job.id, deliveries: seen });
-        expect(ctx.subject.startsWith(stream.subjects[0]!.replace('>', ''))).toBe(true);
+        expect(ctx.subject.startsWith(stream.subjects[0].replace('>', ''))).toBe(true);
       }
     }
 
@@ -96,7 +96,7 @@ describe('NatsTransport JetStream consumers and KV', () => {
     await server?.stop();
   });
 
-  const subject = (suffix: string) => stream.subjects[0]!.replace('>', suffix);
+  const subject = (suffix: string) => stream.subjects[0].replace('>', suffix);
 
   it('is idempotent when a stream, consumer or bucket is ensured again, and repairs drift', async () => {
     const jsm = await nc.jetstreamManager();
@@ -104,7 +104,13 @@ describe('NatsTransport JetStream consumers and KV', () => {
     await ensureStream(jsm, { ...stream, maxAgeMs: 120_000 });
     expect((await jsm.streams.info(stream.name)).config.max_age).toBe(120_000 * 1_000_000);
     await ensureConsumer(jsm, consumer);
-    const bucket = { name: uniqueName('kv'), owner: 'policy', history: 3, storage: 'file', ttlMs: 0 } as const;
+    const bucket = {
+      name: uniqueName('kv'),
+      owner: 'policy',
+      history: 3,
+      storage: 'file',
+      ttlMs: 0,
+    } as const;
     await ensureBucket(nc, bucket);
     const kv = await ensureBucket(nc, bucket);
     expect((await kv.status()).history).toBe(3);
@@ -112,17 +118,33 @@ describe('NatsTransport JetStream consumers and KV', () => {
 
   it('delivers every message once, acking only after the handler succeeds', async () => {
     const ids = Array.from({ length: 50 }, (_, i) => `job-${i}`);
-    await Promise.all(ids.map((id) => client.publishDurable(subject(id), { id, failTimes: 0 }, { msgId: id })));
-    await waitFor(() => ids.every((id) => handled.some((job) => job.id === id)), { what: 'all jobs handled' });
+    await Promise.all(
+      ids.map((id) => client.publishDurable(subject(id), { id, failTimes: 0 }, { msgId: id })),
+    );
+    await waitFor(() => ids.every((id) => handled.some((job) => job.id === id)), {
+      what: 'all jobs handled',
+    });
     const info = await (await nc.jetstreamManager()).consumers.info(stream.name, consumer.durable);
-    await waitFor(async () => (await (await nc.jetstreamManager()).consumers.info(stream.name, consumer.durable)).num_ack_pending === 0);
+    await waitFor(
+      async () =>
+        (await (await nc.jetstreamManager()).consumers.info(stream.name, consumer.durable))
+          .num_ack_pending === 0,
+    );
     expect(info.delivered.consumer_seq).toBeGreaterThanOrEqual(50);
     expect(handled.filter((job) => ids.includes(job.id))).toHaveLength(50);
   });
 
   it('drops a repeated Nats-Msg-Id inside the duplicate window', async () => {
-    const first = await client.publishDurable(subject('dup'), { id: 'dup', failTimes: 0 }, { msgId: 'dup-1' });
-    const second = await client.publishDurable(subject('dup'), { id: 'dup', failTimes: 0 }, { msgId: 'dup-1' });
+    const first = await client.publishDurable(
+      subject('dup'),
+      { id: 'dup', failTimes: 0 },
+      { msgId: 'dup-1' },
+    );
+    const second = await client.publishDurable(
+      subject('dup'),
+      { id: 'dup', failTimes: 0 },
+      { msgId: 'dup-1' },
+    );
     expect(first.duplicate).toBe(false);
     expect(second).toMatchObject({ duplicate: true, seq: first.seq });
   });
@@ -131,7 +153,9 @@ describe('NatsTransport JetStream consumers and KV', () => {
     await client.publishDurable(subject('flaky'), { id: 'flaky', failTimes: 2 });
     const job = await waitFor(() => handled.find((entry) => entry.id === 'flaky'), { what: 'flaky job' });
     expect(job.deliveries).toBe(3);
-    expect(events.filter((event) => event.kind === 'consumer' && event.outcome === 'error').length).toBeGreaterThanOrEqual(2);
+    expect(
+      events.filter((event) => event.kind === 'consumer' && event.outcome === 'error').length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('terminates a message whose payload can never be handled instead of redelivering it', async () => {
@@ -143,7 +167,13 @@ describe('NatsTransport JetStream consumers and KV', () => {
   });
 
   it('tells a bucket watcher about puts and deletes', async () => {
-    const kv = await ensureBucket(nc, { name: uniqueName('kv'), owner: 'registry', history: 1, storage: 'file', ttlMs: 0 });
+    const kv = await ensureBucket(nc, {
+      name: uniqueName('kv'),
+      owner: 'registry',
+      history: 1,
+      storage: 'file',
+      ttlMs: 0,
+    });
     await kv.put('plugin.a', new TextEncoder().encode('active'));
     const seen: string[] = [];
     const stop = watchBucket(kv, (entry) => seen.push(`${entry.operation}:${entry.key}:${entry.string()}`));
@@ -158,9 +188,19 @@ describe('NatsTransport JetStream consumers and KV', () => {
     await server.kill();
     await server.start();
     await waitFor(
-      async () => (await client.publishDurable(subject('after'), { id: 'after-restart', failTimes: 0 }, { msgId: 'after-restart' })).seq > 0,
+      async () =>
+        (
+          await client.publishDurable(
+            subject('after'),
+            { id: 'after-restart', failTimes: 0 },
+            { msgId: 'after-restart' },
+          )
+        ).seq > 0,
       { timeoutMs: 20_000, intervalMs: 250, what: 'publish after restart' },
     );
-    await waitFor(() => handled.some((job) => job.id === 'after-restart'), { timeoutMs: 20_000, what: 'consume after restart' });
+    await waitFor(() => handled.some((job) => job.id === 'after-restart'), {
+      timeoutMs: 20_000,
+      what: 'consume after restart',
+    });
   });
 });

@@ -45,14 +45,19 @@ describe('NatsTransport request/reply', () => {
           instance,
           events,
           guard: {
-            authorize: async (input) => {
+            authorize: (input) => {
               const auth = input.headers?.get(headers.authorization);
               if (auth !== 'Bearer good') {
-                throw new VivifiedError(ErrorCode.Unauthenticated, 'token missing or invalid');
+                return Promise.reject(
+                  new VivifiedError(ErrorCode.Unauthenticated, 'token missing or invalid'),
+                );
               }
               const { secret: _secret, ...rest } = input.payload as Record<string, unknown>;
 
-              return { principal: { kind: 'plugin', id: 'plugin:crm', traits: [], roles: [] }, payload: rest };
+              return Promise.resolve({
+                principal: { kind: 'plugin', id: 'plugin:crm', traits: [], roles: [] },
+                payload: rest,
+              });
             },
           },
         }),
@@ -81,7 +86,9 @@ describe('NatsTransport request/reply', () => {
     )) as Array<{ text: string; instance: string }>;
     expect(replies.map((reply) => reply.text)).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
     expect(new Set(replies.map((reply) => reply.instance))).toEqual(new Set(['a', 'b']));
-    const handled = events.filter((event) => event.subject === echoContract.subject && event.outcome === 'ok');
+    const handled = events.filter(
+      (event) => event.subject === echoContract.subject && event.outcome === 'ok',
+    );
     expect(handled.length).toBeGreaterThanOrEqual(40);
   });
 
@@ -91,7 +98,9 @@ describe('NatsTransport request/reply', () => {
     expect(error.details?.map((detail) => detail.path).sort()).toEqual(['extra', 'text']);
     const raw = await nc.request(echoContract.subject, new TextEncoder().encode('{"text":1}'));
     expect(raw.headers?.get(headers.errorCode)).toBe('400');
-    expect(await client.requestRaw(echoContract.subject, { text: 'still here' })).toMatchObject({ text: 'still here' });
+    expect(await client.requestRaw(echoContract.subject, { text: 'still here' })).toMatchObject({
+      text: 'still here',
+    });
   });
 
   it('refuses bytes that are not JSON with BAD_REQUEST', async () => {
@@ -116,7 +125,9 @@ describe('NatsTransport request/reply', () => {
   it('denies a non-public handler to a caller the guard refuses', async () => {
     const error = await remoteError(client.requestRaw(securedContract.subject, { text: 'x' }));
     expect(error.code).toBe(ErrorCode.Unauthenticated);
-    expect(events.some((event) => event.subject === securedContract.subject && event.outcome === 'denied')).toBe(true);
+    expect(
+      events.some((event) => event.subject === securedContract.subject && event.outcome === 'denied'),
+    ).toBe(true);
   });
 
   it('lets the guard name the principal and strip fields before the handler sees them', async () => {
@@ -144,19 +155,26 @@ describe('NatsTransport request/reply', () => {
   it('refuses an unknown classification instead of dropping it', async () => {
     const hdrs = natsHeaders();
     hdrs.set(headers.classification, 'phi,secretish');
-    const raw = await nc.request(echoContract.subject, new TextEncoder().encode('{"text":"x"}'), { headers: hdrs });
+    const raw = await nc.request(echoContract.subject, new TextEncoder().encode('{"text":"x"}'), {
+      headers: hdrs,
+      timeout: 5_000,
+    });
     expect(raw.headers?.get(headers.errorCode)).toBe('400');
   });
 
   it('times out with a typed TIMEOUT and answers no one when nobody serves a subject', async () => {
-    const slow = await remoteError(client.requestRaw(echoContract.subject, { text: 'x', delayMs: 500 }, { timeoutMs: 100 }));
+    const slow = await remoteError(
+      client.requestRaw(echoContract.subject, { text: 'x', delayMs: 500 }, { timeoutMs: 100 }),
+    );
     expect(slow.code).toBe(ErrorCode.Timeout);
     const none = await remoteError(client.requestRaw(`${echoContract.subject}.nobody`, {}));
     expect(none.code).toBe(ErrorCode.Unavailable);
   });
 
   it('waits for handlers in flight when it closes', async () => {
-    const extra = await startEchoService((await connectNats({ servers: server.url, name: 'c' })).nc, { instance: 'c' });
+    const extra = await startEchoService((await connectNats({ servers: server.url, name: 'c' })).nc, {
+      instance: 'c',
+    });
     await Promise.all(apps.map((app) => app.close()));
     apps = [];
     const pending = client.requestRaw(echoContract.subject, { text: 'slow', delayMs: 300 });

@@ -18,7 +18,13 @@ import type { Pool } from 'pg';
 import { AuditEmitter } from './audit-emitter';
 import type { BaseConfig, ConfigSchema } from './config';
 import { baseConfigSchema, parseConfigOrExit, redactConfig } from './config';
-import { connectWithRetry, createPool, ensureDatabase, postgresReadinessCheck, runMigrations } from './database';
+import {
+  connectWithRetry,
+  createPool,
+  ensureDatabase,
+  postgresReadinessCheck,
+  runMigrations,
+} from './database';
 import { InfoService } from './info.service';
 import { createLogger, NestLoggerAdapter } from './logger';
 import { ServiceMetrics } from './metrics';
@@ -80,7 +86,12 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   if (options.migrationsDir) {
     const dir = options.migrationsDir;
     await connectWithRetry(() => ensureDatabase(config.databaseUrl, logger), { what: 'PostgreSQL', logger });
-    pool = createPool({ url: config.databaseUrl, schema: schemaOf(service), applicationName: service, logger });
+    pool = createPool({
+      url: config.databaseUrl,
+      schema: schemaOf(service),
+      applicationName: service,
+      logger,
+    });
     const ready = pool;
     await connectWithRetry(() => runMigrations(ready, { schema: schemaOf(service), dir, logger }), {
       what: 'migrations',
@@ -98,7 +109,9 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const monitor = new NatsConnectionMonitor(nc, { metrics, logger });
   ops.addCheck('nats', monitor.readinessCheck());
   let ensured = false;
-  ops.addCheck('jetstream', () => Promise.resolve(ensured ? { ok: true } : { ok: false, detail: 'streams not ensured' }));
+  ops.addCheck('jetstream', () =>
+    Promise.resolve(ensured ? { ok: true } : { ok: false, detail: 'streams not ensured' }),
+  );
   await connectWithRetry(
     async () => {
       const jsm = await nc.jetstreamManager();
@@ -113,7 +126,13 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   );
   ensured = true;
 
-  const auditEmitter = new AuditEmitter({ service, js: nc.jetstream(), connection: monitor, logger, metrics });
+  const auditEmitter = new AuditEmitter({
+    service,
+    js: nc.jetstream(),
+    connection: monitor,
+    logger,
+    metrics,
+  });
   const info = new InfoService(service, options.version);
 
   @Global()
@@ -140,7 +159,9 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const nestLogger = new NestLoggerAdapter(logger);
   let app: INestApplication | INestMicroservice;
   if (options.httpPortField) {
-    const http = await NestFactory.create(root, new FastifyAdapter({ trustProxy: false }), { logger: nestLogger });
+    const http = await NestFactory.create(root, new FastifyAdapter({ trustProxy: false }), {
+      logger: nestLogger,
+    });
     http.connectMicroservice({ strategy }, { inheritAppConfig: true });
     http.useGlobalFilters(new PassThroughRpcExceptionFilter());
     await http.startAllMicroservices();

@@ -29,7 +29,9 @@ export class InfoService {
 
 /** The version in the package.json of an app, given the folder of its compiled main (`__dirname`). */
 export function packageVersion(mainDir: string): string {
-  const manifest = JSON.parse(readFileSync(join(mainDir, '..', 'package.json'), 'utf8')) as { version?: unknown };
+  const manifest = JSON.parse(readFileSync(join(mainDir, '..', 'package.json'), 'utf8')) as {
+    version?: unknown;
+  };
 
   return typeof manifest.version === 'string' ? manifest.version : '0.0.0';
 }

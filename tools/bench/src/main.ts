@@ -52,22 +52,32 @@ interface Row {
 function print(rows: Row[]): void {
   const fmt = (value: number) => value.toFixed(1).padStart(9);
   const rate = (value: number) => Math.round(value).toString().padStart(9);
-  console.log(`\n${'operation'.padEnd(30)} ${'raw p50'.padStart(9)} ${'ours p50'.padStart(9)} ${'ratio'.padStart(7)} ${'raw p99'.padStart(9)} ${'ours p99'.padStart(9)} ${'ratio'.padStart(7)} ${'raw msg/s'.padStart(9)} ${'our msg/s'.padStart(9)} ${'ratio'.padStart(7)}`);
+  console.log(
+    `\n${'operation'.padEnd(30)} ${'raw p50'.padStart(9)} ${'ours p50'.padStart(9)} ${'ratio'.padStart(7)} ${'raw p99'.padStart(9)} ${'ours p99'.padStart(9)} ${'ratio'.padStart(7)} ${'raw msg/s'.padStart(9)} ${'our msg/s'.padStart(9)} ${'ratio'.padStart(7)}`,
+  );
   for (const row of rows) {
     console.log(
       `${row.name.padEnd(30)} ${fmt(row.raw.p50)} ${fmt(row.ours.p50)} ${ratio(row.ours.p50, row.raw.p50).padStart(7)} ${fmt(row.raw.p99)} ${fmt(row.ours.p99)} ${ratio(row.ours.p99, row.raw.p99).padStart(7)} ${rate(row.raw.rate)} ${rate(row.ours.rate)} ${ratio(row.ours.rate, row.raw.rate).padStart(7)}`,
     );
   }
-  console.log('\nlatencies in microseconds; ratio = ours / raw (lower is better for latency, higher for msg/s)');
+  console.log(
+    '\nlatencies in microseconds; ratio = ours / raw (lower is better for latency, higher for msg/s)',
+  );
 }
 
-async function requestReply(server: NatsConnection, client: NatsConnection, ours: VivifiedClient, run: string): Promise<Row> {
+async function requestReply(
+  server: NatsConnection,
+  client: NatsConnection,
+  ours: VivifiedClient,
+  run: string,
+): Promise<Row> {
   const rawSubject = `bench.${run}.raw`;
   const ourSubject = `bench.${run}.ours`;
   server.subscribe(rawSubject, { queue: 'bench', callback: (_error, msg) => msg.respond(msg.data) });
   await server.flush();
   const body = (i: number) => ({ id: `req-${i}`, n: i });
-  const rawCall = (i: number) => client.request(rawSubject, encoder.encode(JSON.stringify(body(i))), { timeout: 5_000 });
+  const rawCall = (i: number) =>
+    client.request(rawSubject, encoder.encode(JSON.stringify(body(i))), { timeout: 5_000 });
   const ourCall = (i: number) => ours.requestRaw(ourSubject, body(i));
   await sequential(rawCall, 1_000);
   await sequential(ourCall, 1_000);
@@ -87,13 +97,19 @@ async function requestReply(server: NatsConnection, client: NatsConnection, ours
   };
 }
 
-async function jetstreamPublish(nc: NatsConnection, ours: VivifiedClient, stream: StreamDefinition): Promise<Row> {
+async function jetstreamPublish(
+  nc: NatsConnection,
+  ours: VivifiedClient,
+  stream: StreamDefinition,
+): Promise<Row> {
   const js = nc.jetstream();
-  const rawSubject = stream.subjects[0]!.replace('>', 'raw');
-  const ourSubject = stream.subjects[0]!.replace('>', 'ours');
+  const rawSubject = stream.subjects[0].replace('>', 'raw');
+  const ourSubject = stream.subjects[0].replace('>', 'ours');
   const body = (i: number) => ({ id: `pub-${i}`, n: i });
-  const rawCall = (i: number) => js.publish(rawSubject, encoder.encode(JSON.stringify(body(i))), { msgID: `raw-${i}-${Math.random()}` });
-  const ourCall = (i: number) => ours.publishDurable(ourSubject, body(i), { msgId: `ours-${i}-${Math.random()}` });
+  const rawCall = (i: number) =>
+    js.publish(rawSubject, encoder.encode(JSON.stringify(body(i))), { msgID: `raw-${i}-${Math.random()}` });
+  const ourCall = (i: number) =>
+    ours.publishDurable(ourSubject, body(i), { msgId: `ours-${i}-${Math.random()}` });
   const rawSamples: bigint[] = [];
   const ourSamples: bigint[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -114,12 +130,19 @@ async function fill(nc: NatsConnection, subject: string, count: number): Promise
   const js = nc.jetstream();
   for (let i = 0; i < count; i += 1000) {
     await Promise.all(
-      Array.from({ length: Math.min(1000, count - i) }, (_, j) => js.publish(subject, encoder.encode(JSON.stringify({ id: `c-${i + j}`, n: i + j })))),
+      Array.from({ length: Math.min(1000, count - i) }, (_, j) =>
+        js.publish(subject, encoder.encode(JSON.stringify({ id: `c-${i + j}`, n: i + j }))),
+      ),
     );
   }
 }
 
-async function rawConsume(nc: NatsConnection, stream: string, durable: string, count: number): Promise<number> {
+async function rawConsume(
+  nc: NatsConnection,
+  stream: string,
+  durable: string,
+  count: number,
+): Promise<number> {
   const consumer = await nc.jetstream().consumers.get(stream, durable);
   const started = process.hrtime.bigint();
   const messages = await consumer.consume({ max_messages: 256 });
@@ -165,17 +188,27 @@ async function main(): Promise<void> {
     });
     const jsm = await clientNc.jetstreamManager();
     await ensureStream(jsm, stream);
-    const rawConsumer = consumerDef('raw-consumer', stream.subjects[0]!.replace('>', 'consume-raw'));
-    const ourConsumer = consumerDef('our-consumer', stream.subjects[0]!.replace('>', 'consume-ours'));
-    await jsm.consumers.add(stream.name, { durable_name: rawConsumer.durable, ack_policy: AckPolicy.Explicit, filter_subject: rawConsumer.filterSubject!, max_ack_pending: 1_000 });
+    const rawConsumer = consumerDef('raw-consumer', stream.subjects[0].replace('>', 'consume-raw'));
+    const ourConsumer = consumerDef('our-consumer', stream.subjects[0].replace('>', 'consume-ours'));
+    await jsm.consumers.add(stream.name, {
+      durable_name: rawConsumer.durable,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: rawConsumer.filterSubject!,
+      max_ack_pending: 1_000,
+    });
     await ensureConsumer(jsm, ourConsumer);
     let consumed = 0;
     const app = await startBenchService(serverNc, `bench.${run}.ours`, ourConsumer, () => {
       consumed += 1;
     });
 
-    console.log(`Vivified transport benchmark — nats-server ${serverNc.info?.version}, node ${process.version}, ${ROUNDS} rounds`);
-    const rows = [await requestReply(serverNc, clientNc, ours, run), await jetstreamPublish(clientNc, ours, stream)];
+    console.log(
+      `Vivified transport benchmark — nats-server ${serverNc.info?.version}, node ${process.version}, ${ROUNDS} rounds`,
+    );
+    const rows = [
+      await requestReply(serverNc, clientNc, ours, run),
+      await jetstreamPublish(clientNc, ours, stream),
+    ];
 
     await fill(clientNc, rawConsumer.filterSubject!, JS_MESSAGES);
     const rawRate = await rawConsume(serverNc, stream.name, rawConsumer.durable, JS_MESSAGES);
@@ -190,7 +223,9 @@ async function main(): Promise<void> {
     const ourRate = JS_MESSAGES / (Number(process.hrtime.bigint() - started) / 1e9);
     await restarted.close();
     print(rows);
-    console.log(`\nJetStream consume+ack of ${JS_MESSAGES} stored messages: raw ${Math.round(rawRate)} msg/s, ours ${Math.round(ourRate)} msg/s (${ratio(ourRate, rawRate)})`);
+    console.log(
+      `\nJetStream consume+ack of ${JS_MESSAGES} stored messages: raw ${Math.round(rawRate)} msg/s, ours ${Math.round(ourRate)} msg/s (${ratio(ourRate, rawRate)})`,
+    );
     await serverNc.drain();
     await clientNc.drain();
   } finally {

@@ -21,7 +21,12 @@ export function latencyStats(samplesNs: readonly bigint[]): LatencyStats {
   const micros = samplesNs.map((ns) => Number(ns) / 1_000).sort((a, b) => a - b);
   const sum = micros.reduce((acc, value) => acc + value, 0);
 
-  return { count: micros.length, p50: quantile(micros, 0.5), p99: quantile(micros, 0.99), mean: sum / micros.length };
+  return {
+    count: micros.length,
+    p50: quantile(micros, 0.5),
+    p99: quantile(micros, 0.99),
+    mean: sum / micros.length,
+  };
 }
 
 /** Formats a ratio of ours to raw, e.g. `1.08×`. */
