@@ -53,7 +53,8 @@ export class ConsumerRunner {
   /** Stops pulling and waits for the messages being handled. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.messages?.close().catch(() => undefined);
+    // stop(), not close(): close() waits for the open pull request to expire (up to 30 s)
+    this.messages?.stop();
     await this.loop;
     await Promise.allSettled([...this.active]);
   }

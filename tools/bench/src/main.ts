@@ -155,7 +155,7 @@ async function rawConsume(
       break;
     }
   }
-  await messages.close();
+  messages.stop();
 
   return count / (Number(process.hrtime.bigint() - started) / 1e9);
 }
