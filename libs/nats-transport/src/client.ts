@@ -21,6 +21,12 @@ export interface RequestOptions {
   classification?: readonly Classification[];
   /** Further headers. */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * Send `Vivified-Deadline` so the handler skips work the caller no longer waits for (lanes with long
+   * handlers). Off by default: a header costs a request ~20 % of its latency on a core round trip.
+   * @default false
+   */
+  propagateDeadline?: boolean;
 }
 
 /** Options of a durable publish. */
@@ -77,10 +83,16 @@ export class VivifiedClient {
       attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject },
     });
     const hdrs = this.headersFor(options, trace.setSpan(context.active(), span));
-    hdrs.set(headers.deadline, String(Date.now() + timeoutMs));
+    if (options.propagateDeadline) {
+      hdrs.set(headers.deadline, String(Date.now() + timeoutMs));
+    }
     let failure: unknown;
     try {
-      const reply = await this.nc.request(subject, encodeJson(body), { timeout: timeoutMs, headers: hdrs });
+      const reply = await this.nc.request(subject, encodeJson(body), {
+        timeout: timeoutMs,
+        // no headers at all when there is nothing to say: a plain MSG is cheaper for both sides than an HMSG
+        ...(hdrs.keys().length > 0 ? { headers: hdrs } : {}),
+      });
 
       return readReply(reply.data, reply.headers);
     } catch (error) {
