@@ -1,21 +1,7 @@
+import type { HandledEvent, HandlerObserver } from '@vivified/nats-transport';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Outcome of one handled message, as the NATS transport reports it. */
-export interface HandledEvent {
-  /** The subject the handler is bound to. */
-  subject: string;
-  /** Request/reply handler or JetStream consumer. */
-  kind: 'rpc' | 'consumer';
-  /** `invalid`: payload failed validation; `denied`: the policy guard refused it. */
-  outcome: 'ok' | 'error' | 'invalid' | 'denied';
-  /** Time from receipt to reply or ack. */
-  durationSeconds: number;
-}
-
-/** Told about every handled message; the NATS transport declares a structurally identical interface. */
-export interface HandlerObserver {
-  onHandled(event: HandledEvent): void;
-}
+export type { HandledEvent, HandlerObserver };
 
 /** Outcomes counted by `vivified_audit_emitted_total`. */
 export type AuditEmitOutcome = 'published' | 'buffered' | 'refused' | 'invalid';
