@@ -171,6 +171,25 @@ describe('NatsTransport request/reply', () => {
     expect(none.code).toBe(ErrorCode.Unavailable);
   });
 
+  it('skips work whose propagated deadline has passed', async () => {
+    const before = events.filter(
+      (event) => event.subject === echoContract.subject && event.outcome === 'error',
+    ).length;
+    const hdrs = natsHeaders();
+    hdrs.set(headers.deadline, String(Date.now() - 1_000));
+    const raw = await nc.request(echoContract.subject, new TextEncoder().encode('{"text":"late"}'), {
+      headers: hdrs,
+      timeout: 5_000,
+    });
+    expect(JSON.parse(new TextDecoder().decode(raw.data))).toMatchObject({ error: { code: 'TIMEOUT' } });
+    expect(
+      events.filter((event) => event.subject === echoContract.subject && event.outcome === 'error').length,
+    ).toBe(before + 1);
+    await expect(
+      client.requestRaw(echoContract.subject, { text: 'in time' }, { propagateDeadline: true }),
+    ).resolves.toMatchObject({ text: 'in time' });
+  });
+
   it('waits for handlers in flight when it closes', async () => {
     const extra = await startEchoService((await connectNats({ servers: server.url, name: 'c' })).nc, {
       instance: 'c',
