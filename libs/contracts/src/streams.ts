@@ -35,11 +35,11 @@ export interface ConsumerDefinition {
   stream: string;
   /** Only messages on this subject (optional). */
   filterSubject?: string;
-  /** How long a delivered message may stay unacknowledged, in milliseconds. */
+  /** How long a delivered message may stay unacknowledged before it is redelivered (crashed handler), in ms. */
   ackWaitMs: number;
   /** How many times a message is delivered before it is given up. */
   maxDeliver: number;
-  /** Redelivery delays, in milliseconds; the last repeats. */
+  /** Delays before a message whose handler failed is delivered again, in milliseconds; the last repeats. */
   backoffMs: number[];
   /** How many messages may be unacknowledged at once. */
   maxAckPending: number;

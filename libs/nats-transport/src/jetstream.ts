@@ -53,7 +53,8 @@ export function consumerConfig(def: ConsumerDefinition): Partial<ConsumerConfig>
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(def.ackWaitMs),
     max_deliver: def.maxDeliver,
-    backoff: def.backoffMs.map((ms) => nanos(ms)),
+    // no server-side backoff: the server would take its first step as the ack wait and redeliver messages
+    // still being handled; failed handlers nak with the backoff delay instead (ConsumerRunner)
     max_ack_pending: def.maxAckPending,
     ...(def.filterSubject === undefined ? {} : { filter_subject: def.filterSubject }),
   };

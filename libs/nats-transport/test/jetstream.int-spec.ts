@@ -64,7 +64,10 @@ describe('NatsTransport JetStream consumers and KV', () => {
     @Controller()
     class Workers {
       @Consume(consumer, Job)
-      work(@Payload() job: Job, @Ctx() ctx: NatsRequestContext): void {
+      async work(@Payload() job: Job, @Ctx() ctx: NatsRequestContext): Promise<void> {
+        if (job.id === 'slow') {
+          await new Promise((resolve) => setTimeout(resolve, 400));
+        }
         const seen = (attempts.get(job.id) ?? 0) + 1;
         attempts.set(job.id, seen);
         if (seen <= job.failTimes) {
@@ -132,6 +135,13 @@ describe('NatsTransport JetStream consumers and KV', () => {
     );
     expect(info.delivered.consumer_seq).toBeGreaterThanOrEqual(50);
     expect(handled.filter((job) => ids.includes(job.id))).toHaveLength(50);
+  });
+
+  it('does not redeliver a message whose handler is slower than the first backoff step but within ack wait', async () => {
+    await client.publishDurable(subject('slow'), { id: 'slow', failTimes: 0 });
+    await waitFor(() => handled.some((job) => job.id === 'slow'), { what: 'slow job' });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(attempts.get('slow')).toBe(1);
   });
 
   it('drops a repeated Nats-Msg-Id inside the duplicate window', async () => {
