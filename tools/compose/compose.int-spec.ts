@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { defaultOpsPorts, serviceNames } from '@vivified/contracts';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -13,14 +14,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
 
-const coreServices = [
-  ['identity', 9101],
-  ['policy', 9102],
-  ['registry', 9103],
-  ['audit', 9104],
-  ['event-router', 9105],
-  ['gateway', 9106],
-] as const;
+const coreServices = serviceNames.map((name) => [name, defaultOpsPorts[name]] as const);
 
 interface LongPort {
   target: number;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ServiceName } from '@vivified/contracts';
-import { infoSubjects, serviceNames, streams } from '@vivified/contracts';
+import { infoSubjects, opsPortEnv, serviceNames, streams } from '@vivified/contracts';
 import { connectNats, VivifiedClient } from '@vivified/nats-transport';
 import type { TestDatabase, TestNatsServer } from '@vivified/testing';
 import { createTestDatabase, freePort, startNatsServer, waitFor } from '@vivified/testing';
@@ -12,7 +12,6 @@ import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
-const opsEnv = (service: ServiceName) => `VIVIFIED_${service.toUpperCase().replace(/-/g, '_')}_OPS_PORT`;
 
 interface Running {
   service: ServiceName;
@@ -55,7 +54,7 @@ describe('the whole platform as processes', () => {
           VIVIFIED_NATS_URL: nats.url,
           VIVIFIED_DATABASE_URL: db.url,
           VIVIFIED_LOG_LEVEL: 'info',
-          [opsEnv(service)]: String(opsPort),
+          [opsPortEnv(service)]: String(opsPort),
           VIVIFIED_GATEWAY_HTTP_PORT: String(gatewayPort),
         },
         stdio: ['ignore', 'pipe', 'pipe'],

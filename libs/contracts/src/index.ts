@@ -5,6 +5,7 @@ export type { ErrorEnvelope, FieldError, VivifiedErrorOptions } from './errors';
 export { classifications, formatClassification, headers, parseClassification } from './headers';
 export type { Classification } from './headers';
 export { InfoReply, InfoRequest } from './info/info.rpc';
+export { defaultOpsPorts, opsPortEnv } from './ports';
 export { PUBLIC, defineRpc } from './rpc';
 export type { Access, RpcContract } from './rpc';
 export { rpcContract, rpcContracts } from './rpc-map';

@@ -1,4 +1,5 @@
 import type { ServiceName } from '@vivified/contracts';
+import { defaultOpsPorts, opsPortEnv } from '@vivified/contracts';
 
 import { MASK } from './sensitive-data';
 
@@ -287,20 +288,7 @@ export function redactConfig<S extends ConfigSchema>(
   return safe as Record<keyof S, unknown>;
 }
 
-/** Default ops ports (ARCHITECTURE §9). */
-export const defaultOpsPorts: Readonly<Record<ServiceName, number>> = {
-  identity: 9101,
-  policy: 9102,
-  registry: 9103,
-  audit: 9104,
-  'event-router': 9105,
-  gateway: 9106,
-};
-
-/** The ops-port variable of a service: `VIVIFIED_EVENT_ROUTER_OPS_PORT` for `event-router`. */
-export function opsPortEnv(service: ServiceName): string {
-  return `VIVIFIED_${service.toUpperCase().replace(/-/g, '_')}_OPS_PORT`;
-}
+export { defaultOpsPorts, opsPortEnv };
 
 /** pino levels accepted by `VIVIFIED_LOG_LEVEL`. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
