@@ -15,7 +15,6 @@ import { endSpan, startInboundSpan, traceIdOf } from './trace';
 interface RunnerOptions {
   logger: TransportLogger;
   observer?: HandlerObserver;
-  track: (work: Promise<void>) => void;
 }
 
 /** Delay before the next delivery after a failed one: the consumer's backoff, last step repeating. */
@@ -71,7 +70,6 @@ export class ConsumerRunner {
         for await (const msg of this.messages) {
           const work = this.handle(msg);
           this.active.add(work);
-          this.options.track(work);
           void work.finally(() => this.active.delete(work));
           if (this.active.size >= concurrency) {
             await Promise.race(this.active);

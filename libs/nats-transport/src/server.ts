@@ -163,7 +163,6 @@ export class NatsTransport extends Server implements CustomTransportStrategy {
     const runner = new ConsumerRunner(this.nc, meta, handler, {
       logger: this.log,
       observer: this.options.observer,
-      track: (work) => this.track(work),
     });
     this.runners.push(runner);
     runner.start();
