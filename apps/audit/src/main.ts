@@ -1,14 +1,14 @@
 import './instrument';
 
-import { bootstrapService, packageVersion } from '@vivified/service-kit';
+import { bootstrapService } from '@vivified/service-kit';
 import { join } from 'node:path';
 
 import { AuditModule } from './audit.module';
-import { telemetry } from './instrument';
+import { telemetry, version } from './instrument';
 
 bootstrapService({
   service: 'audit',
-  version: packageVersion(__dirname),
+  version,
   module: AuditModule,
   migrationsDir: join(__dirname, '..', 'migrations'),
   onStopped: () => telemetry.shutdown(),

@@ -1,14 +1,14 @@
 import './instrument';
 
-import { bootstrapService, packageVersion } from '@vivified/service-kit';
+import { bootstrapService } from '@vivified/service-kit';
 import { join } from 'node:path';
 
 import { EventRouterModule } from './event-router.module';
-import { telemetry } from './instrument';
+import { telemetry, version } from './instrument';
 
 bootstrapService({
   service: 'event-router',
-  version: packageVersion(__dirname),
+  version,
   module: EventRouterModule,
   migrationsDir: join(__dirname, '..', 'migrations'),
   onStopped: () => telemetry.shutdown(),

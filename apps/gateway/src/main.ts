@@ -1,13 +1,13 @@
 import './instrument';
 
-import { bootstrapService, env, packageVersion } from '@vivified/service-kit';
+import { bootstrapService, env } from '@vivified/service-kit';
 
 import { GatewayModule } from './gateway.module';
-import { telemetry } from './instrument';
+import { telemetry, version } from './instrument';
 
 bootstrapService({
   service: 'gateway',
-  version: packageVersion(__dirname),
+  version,
   module: GatewayModule,
   configSchema: {
     httpPort: env.port('VIVIFIED_GATEWAY_HTTP_PORT', {

@@ -74,4 +74,4 @@ export {
 export type { ServiceRuntime } from './service-kit.module';
 export { NATS_CONNECTION, bootstrapService } from './bootstrap';
 export type { BootstrapOptions, RunningService } from './bootstrap';
-export { InfoService, packageVersion } from './info.service';
+export { InfoService } from './info.service';

@@ -1,8 +1,6 @@
 import type { InfoReply, ServiceName } from '@vivified/contracts';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 
 /** Answers `vivified.v1.<service>.info.get`: name, version, uptime and which instance answered. */
 export class InfoService {
@@ -25,13 +23,4 @@ export class InfoService {
       pid: process.pid,
     };
   }
-}
-
-/** The version in the package.json of an app, given the folder of its compiled main (`__dirname`). */
-export function packageVersion(mainDir: string): string {
-  const manifest = JSON.parse(readFileSync(join(mainDir, '..', 'package.json'), 'utf8')) as {
-    version?: unknown;
-  };
-
-  return typeof manifest.version === 'string' ? manifest.version : '0.0.0';
 }
