@@ -3,6 +3,7 @@ import './instrument';
 import { bootstrapService } from '@vivified/service-kit';
 import { join } from 'node:path';
 
+import { identityConfigSchema } from './config';
 import { IdentityModule } from './identity.module';
 import { telemetry, version } from './instrument';
 
@@ -11,6 +12,7 @@ bootstrapService({
   version,
   module: IdentityModule,
   migrationsDir: join(__dirname, '..', 'migrations'),
+  configSchema: identityConfigSchema,
   onStopped: () => telemetry.shutdown(),
 }).catch((error: unknown) => {
   console.error(error);

@@ -4,12 +4,18 @@ export { ErrorCode, VivifiedError, errorStatus, isErrorEnvelope } from './errors
 export type { ErrorEnvelope, FieldError, VivifiedErrorOptions } from './errors';
 export { classifications, formatClassification, headers, parseClassification } from './headers';
 export type { Classification } from './headers';
+export { accountsContracts } from './identity/accounts.rpc';
+export { AccessToken, JwksEntry, TokenPair, parseSubject, tokenContract } from './identity/tokens';
+export type { TokenClaims } from './identity/tokens';
+export { tokensContracts } from './identity/tokens.rpc';
 export { InfoReply, InfoRequest } from './info/info.rpc';
 export { defaultOpsPorts, opsPortEnv } from './ports';
 export { PUBLIC, defineRpc } from './rpc';
-export type { Access, RpcContract } from './rpc';
+export type { Access, PrincipalKind, RpcContract } from './rpc';
 export { rpcContract, rpcContracts } from './rpc-map';
 export type { RpcMap, RpcReply, RpcRequest, RpcSubject } from './rpc-map';
+export { PluginStatusEntry, pluginStatuses } from './registry/plugin-status';
+export type { PluginStatus } from './registry/plugin-status';
 export { buckets, bucketsOwnedBy, consumers, streams, streamsOwnedBy } from './streams';
 export type { BucketDefinition, ConsumerDefinition, StreamDefinition } from './streams';
 export {

@@ -1,3 +1,5 @@
+import { accountsContracts } from './identity/accounts.rpc';
+import { tokensContracts } from './identity/tokens.rpc';
 import { InfoReply, InfoRequest } from './info/info.rpc';
 import type { RpcContract } from './rpc';
 import { defineRpc, PUBLIC } from './rpc';
@@ -21,6 +23,8 @@ export const rpcContracts = {
   [subjects.audit.info]: infoContract(subjects.audit.info, 'audit'),
   [subjects.gateway.info]: infoContract(subjects.gateway.info, 'gateway'),
   [subjects.eventRouter.info]: infoContract(subjects.eventRouter.info, 'event-router'),
+  ...accountsContracts,
+  ...tokensContracts,
 } as const;
 
 /** Subject → `{ request, reply }` types, for the typed client and handlers. */

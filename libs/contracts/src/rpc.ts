@@ -13,7 +13,20 @@ export type Access =
       readonly action: string;
       /** Classification of the data the handler returns or touches. */
       readonly classification?: readonly Classification[];
+      /**
+       * Capability traits of which the caller needs at least one (`user_manager`). Without it, any authenticated
+       * caller of an allowed kind passes this check; the policy engine may refuse more.
+       */
+      readonly anyTrait?: readonly string[];
+      /**
+       * Which kinds of principal may call.
+       * @default ['user', 'plugin', 'service']
+       */
+      readonly kinds?: readonly PrincipalKind[];
     };
+
+/** The kinds of authenticated caller (the `typ` claim of a token). */
+export type PrincipalKind = 'user' | 'plugin' | 'service';
 
 /** The access of a public handler. */
 export const PUBLIC: Access = { public: true };

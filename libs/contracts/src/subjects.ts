@@ -48,6 +48,78 @@ export const subjects = {
   identity: {
     /** Service name, version and uptime. Public. */
     info: 'vivified.v1.identity.info.get',
+    auth: {
+      /** Password login (+ TOTP or backup code). Public. */
+      login: 'vivified.v1.identity.auth.login',
+      /** Rotates a refresh token into new tokens. Public. */
+      refresh: 'vivified.v1.identity.auth.refresh',
+      /** Revokes the session of a refresh token. Public. */
+      logout: 'vivified.v1.identity.auth.logout',
+      /** The caller's own profile. */
+      me: 'vivified.v1.identity.auth.me',
+    },
+    mfa: {
+      /** Starts TOTP enrolment (enrolment token or the caller's own access token). */
+      totpSetup: 'vivified.v1.identity.mfa.totp-setup',
+      /** Confirms TOTP enrolment with a first code; answers tokens and backup codes. */
+      totpEnable: 'vivified.v1.identity.mfa.totp-enable',
+      /** Turns TOTP off for the caller (not for roles that require MFA). */
+      totpDisable: 'vivified.v1.identity.mfa.totp-disable',
+      /** Replaces the caller's backup codes with 10 new ones. */
+      backupCodes: 'vivified.v1.identity.mfa.backup-codes',
+    },
+    webauthn: {
+      /** Registration options for a new passkey of the caller. */
+      registerOptions: 'vivified.v1.identity.webauthn.register-options',
+      /** Verifies a registration response and stores the passkey. */
+      registerVerify: 'vivified.v1.identity.webauthn.register-verify',
+      /** Authentication options for a passkey login. Public. */
+      loginOptions: 'vivified.v1.identity.webauthn.login-options',
+      /** Verifies an assertion and answers tokens. Public. */
+      loginVerify: 'vivified.v1.identity.webauthn.login-verify',
+      /** The caller's passkeys. */
+      listCredentials: 'vivified.v1.identity.webauthn.credential-list',
+      /** Removes one of the caller's passkeys. */
+      removeCredential: 'vivified.v1.identity.webauthn.credential-remove',
+    },
+    users: {
+      list: 'vivified.v1.identity.user.list',
+      get: 'vivified.v1.identity.user.get',
+      create: 'vivified.v1.identity.user.create',
+      update: 'vivified.v1.identity.user.update',
+      /** Replaces a user's roles (admins assign roles, never raw traits). */
+      setRoles: 'vivified.v1.identity.user.set-roles',
+      /** Lifts a lockout. */
+      unlock: 'vivified.v1.identity.user.unlock',
+    },
+    roles: {
+      list: 'vivified.v1.identity.role.list',
+    },
+    tokens: {
+      /** Exchanges a plugin id + client secret for a plugin JWT. Public. */
+      plugin: 'vivified.v1.identity.token.plugin',
+      /** Exchanges a core service secret for a service JWT. Public. */
+      service: 'vivified.v1.identity.token.service',
+      /** Exchanges an API key for a short-lived access token. Public. */
+      apiKey: 'vivified.v1.identity.token.api-key',
+    },
+    keys: {
+      /** The public signing keys (JWKS). Public. */
+      jwks: 'vivified.v1.identity.key.jwks',
+      /** Makes a new signing key current; old keys verify until their tokens expire. */
+      rotate: 'vivified.v1.identity.key.rotate',
+    },
+    pluginCredentials: {
+      /** Creates (or replaces) a plugin's client secret; answered once. Core services only. */
+      issue: 'vivified.v1.identity.plugin-credential.issue',
+      /** Revokes a plugin's client secret. Core services only. */
+      revoke: 'vivified.v1.identity.plugin-credential.revoke',
+    },
+    apiKeys: {
+      create: 'vivified.v1.identity.api-key.create',
+      list: 'vivified.v1.identity.api-key.list',
+      revoke: 'vivified.v1.identity.api-key.revoke',
+    },
   },
   policy: {
     /** Service name, version and uptime. Public. */

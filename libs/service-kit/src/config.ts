@@ -332,6 +332,23 @@ export function baseConfigSchema(service: ServiceName) {
       default: defaultOpsPorts[service],
       description: 'Port of /health and /metrics',
     }),
+    kekFile: env.string('VIVIFIED_KEK_FILE', {
+      default: '.vivified/kek.json',
+      description: 'Key-encryption key file (created with mode 0600 on first use) when VIVIFIED_KEK is unset',
+    }),
+    kek: env.string('VIVIFIED_KEK', {
+      optional: true,
+      secret: true,
+      description:
+        'Key-encryption keys inline, `<version>:<base64 32 bytes>` comma-separated, last is current',
+    }),
+    serviceSecret: env.string('VIVIFIED_SERVICE_SECRET', {
+      optional: true,
+      secret: true,
+      description:
+        'Secret the core services exchange for service tokens at identity (at least 32 characters)',
+      pattern: /^.{32,}$/,
+    }),
   } as const;
 }
 
