@@ -22,6 +22,8 @@ export interface UserSnapshot {
 export interface UserDirectory {
   /** The user when it exists and is active. */
   findActive(userId: string): Promise<UserSnapshot | undefined>;
+  /** The user of this username when it exists and is active. */
+  findActiveByUsername(username: string): Promise<UserSnapshot | undefined>;
 }
 
 /** Injection token of the {@link UserDirectory} (provided by the accounts module). */

@@ -8,6 +8,7 @@ export { accountsContracts } from './identity/accounts.rpc';
 export { AccessToken, JwksEntry, TokenPair, parseSubject, tokenContract } from './identity/tokens';
 export type { TokenClaims } from './identity/tokens';
 export { tokensContracts } from './identity/tokens.rpc';
+export { webauthnContracts } from './identity/webauthn.rpc';
 export { InfoReply, InfoRequest } from './info/info.rpc';
 export { defaultOpsPorts, opsPortEnv } from './ports';
 export { PUBLIC, defineRpc } from './rpc';

@@ -1,5 +1,6 @@
 import { accountsContracts } from './identity/accounts.rpc';
 import { tokensContracts } from './identity/tokens.rpc';
+import { webauthnContracts } from './identity/webauthn.rpc';
 import { InfoReply, InfoRequest } from './info/info.rpc';
 import type { RpcContract } from './rpc';
 import { defineRpc, PUBLIC } from './rpc';
@@ -25,6 +26,7 @@ export const rpcContracts = {
   [subjects.eventRouter.info]: infoContract(subjects.eventRouter.info, 'event-router'),
   ...accountsContracts,
   ...tokensContracts,
+  ...webauthnContracts,
 } as const;
 
 /** Subject → `{ request, reply }` types, for the typed client and handlers. */
