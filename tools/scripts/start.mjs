@@ -2,7 +2,8 @@
 // needed, builds, finds or starts NATS (JetStream) and PostgreSQL, runs the six services with prefixed logs,
 // waits for their /health and prints where everything is. Ctrl-C stops the services, then what it started.
 // Only node: builtins are imported statically: this runs before the dependencies are installed.
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -50,7 +51,14 @@ Environment (besides the services' own VIVIFIED_* variables, which are passed th
 `;
 
 /** Everything start.mjs runs, so a signal or a failure can stop it in order. */
-const state = { stopping: false, stoppingSince: 0, ready: false, infra: [], services: [] };
+const state = {
+  stopping: false,
+  stoppingSince: 0,
+  ready: false,
+  infra: [],
+  services: [],
+  firstAdmin: undefined,
+};
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -175,6 +183,7 @@ async function startInfrastructure() {
   const postgres = await ensurePostgres({ root, env, onExit: onInfraExit });
   state.infra.push({ name: 'PostgreSQL', ...postgres });
   env.VIVIFIED_DATABASE_URL = postgres.url;
+  env.VIVIFIED_SERVICE_SECRET = serviceSecret(env);
 
   return { env, nats, postgres };
 }
@@ -194,7 +203,7 @@ async function startServices(env) {
   const definitions = serviceDefinitions(root, env);
   const width = Math.max(...definitions.map((service) => service.name.length));
   for (const [index, definition] of definitions.entries()) {
-    const service = startService({ root, env, service: definition, index, width });
+    const service = startService({ root, env, service: definition, index, width, onSecret: onOneTimeSecret });
     service.child.once('exit', (code, signal) => onServiceExit(service, code, signal));
     state.services.push(service);
   }
@@ -222,16 +231,47 @@ async function startServices(env) {
   return false;
 }
 
+/** Identity prints the first admin's one-time password once, on a line of its own; it is shown in the summary. */
+function onOneTimeSecret(text) {
+  try {
+    const secret = JSON.parse(text);
+    if (secret.kind === 'first-admin' && typeof secret.password === 'string') {
+      state.firstAdmin = { username: String(secret.username), password: secret.password };
+    }
+  } catch {
+    say.warn('a service printed a one-time secret npm start could not read');
+  }
+}
+
 function adminLines(env) {
-  const username = env.VIVIFIED_ADMIN_USERNAME;
-  if (username && env.VIVIFIED_ADMIN_PASSWORD) {
-    return [`${username} / the password in VIVIFIED_ADMIN_PASSWORD`];
+  const username = env.VIVIFIED_ADMIN_USERNAME || 'admin';
+  if (env.VIVIFIED_ADMIN_PASSWORD) {
+    return [
+      `${username} / the password in VIVIFIED_ADMIN_PASSWORD`,
+      'then enrol an authenticator app (TOTP)',
+    ];
+  }
+  if (state.firstAdmin) {
+    return [
+      `${state.firstAdmin.username} / ${paint('bold', state.firstAdmin.password)}`,
+      'one-time password, shown only now: log in, enrol TOTP and change it',
+    ];
   }
 
-  return [
-    'not set: VIVIFIED_ADMIN_USERNAME and VIVIFIED_ADMIN_PASSWORD',
-    '(first-admin creation: coming in a later issue)',
-  ];
+  return [`${username} / created on an earlier start (its one-time password was shown then)`];
+}
+
+/** The secret the core services exchange for service tokens: VIVIFIED_SERVICE_SECRET, else one kept in .vivified. */
+function serviceSecret(env) {
+  if (env.VIVIFIED_SERVICE_SECRET) {
+    return env.VIVIFIED_SERVICE_SECRET;
+  }
+  const file = join(root, '.vivified', 'service-secret');
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+
+  return readFileSync(file, 'utf8').trim();
 }
 
 function printSummary({ env, nats, postgres }) {

@@ -68,11 +68,15 @@ export class Tail {
   }
 }
 
+/** Prefix of a line that carries a one-time secret for the operator (identity's first-admin password). */
+export const SECRET_LINE_PREFIX = 'VIVIFIED-ONE-TIME-SECRET ';
+
 /**
  * Feeds every output line of a child to `onLine(line, stream)`, keeps a {@link Tail} of them and, when
- * `logFile` is given, appends the raw lines to it.
+ * `logFile` is given, appends the raw lines to it. Lines starting with {@link SECRET_LINE_PREFIX} go to
+ * `onSecret(rest)` alone.
  */
-export function followOutput(child, { tail, logFile, onLine = () => {} }) {
+export function followOutput(child, { tail, logFile, onLine = () => {}, onSecret }) {
   const file = logFile ? createWriteStream(logFile, { flags: 'w' }) : undefined;
   for (const [stream, name] of [
     [child.stdout, 'stdout'],
@@ -83,6 +87,12 @@ export function followOutput(child, { tail, logFile, onLine = () => {} }) {
     }
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     lines.on('line', (line) => {
+      // a one-time secret a service prints for the operator goes to the summary only, never to a log file
+      if (onSecret && line.startsWith(SECRET_LINE_PREFIX)) {
+        onSecret(line.slice(SECRET_LINE_PREFIX.length));
+
+        return;
+      }
       tail.push(line);
       file?.write(`${line}\n`);
       onLine(line, name);

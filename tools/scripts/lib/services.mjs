@@ -96,7 +96,7 @@ export async function preflight(definitions, env) {
 }
 
 /** Starts one service; its output goes to the console (prefixed) and to .vivified/logs/<name>.log. */
-export function startService({ root, env, service, index, width }) {
+export function startService({ root, env, service, index, width, onSecret }) {
   const print = prefixer(service.name, index, width);
   // detached: its own process group, so Ctrl-C reaches only start.mjs, which stops services before infra.
   const child = track(
@@ -112,6 +112,7 @@ export function startService({ root, env, service, index, width }) {
     tail,
     logFile: join(root, '.vivified', 'logs', `${service.name}.log`),
     onLine: (line, stream) => (stream === 'stderr' ? print.err(line) : print.out(line)),
+    onSecret,
   });
 
   return { ...service, child, tail, print, lastHealth: 'no answer yet' };
