@@ -56,6 +56,8 @@ RUN case "$VIVIFIED_SERVICE" in \
       *) echo "build with --build-arg SERVICE=identity|policy|registry|audit|gateway|event-router" >&2; exit 1 ;; \
     esac \
  && test -f "apps/$VIVIFIED_SERVICE/dist/main.js"
+# The one writable place: the key-encryption key file when VIVIFIED_KEK is not given (see docs/crypto.md).
+RUN mkdir -p /var/lib/vivified && chown 10001:10001 /var/lib/vivified && chmod 700 /var/lib/vivified
 # Numeric, so Kubernetes' runAsNonRoot can verify it: the `vivified` user created above.
 USER 10001:10001
 # Ops ports (/health, /metrics): identity 9101 … gateway 9106; the gateway's HTTP API on 8080.

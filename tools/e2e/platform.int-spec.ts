@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -45,6 +46,8 @@ describe('the whole platform as processes', () => {
     }
     [nats, db] = await Promise.all([startNatsServer(), createTestDatabase('vivified_e2e')]);
     gatewayPort = await freePort();
+    const kek = `v1:${randomBytes(32).toString('base64')}`;
+    const serviceSecret = randomBytes(32).toString('base64url');
     for (const service of serviceNames) {
       const opsPort = await freePort();
       const child = spawn(process.execPath, [join(root, 'apps', service, 'dist', 'main.js')], {
@@ -56,6 +59,9 @@ describe('the whole platform as processes', () => {
           VIVIFIED_LOG_LEVEL: 'info',
           [opsPortEnv(service)]: String(opsPort),
           VIVIFIED_GATEWAY_HTTP_PORT: String(gatewayPort),
+          VIVIFIED_KEK: kek,
+          VIVIFIED_SERVICE_SECRET: serviceSecret,
+          VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
