@@ -48,8 +48,8 @@ export interface PublishOptions {
 
 /** Options of a {@link VivifiedClient}. */
 export interface VivifiedClientOptions {
-  /** Gives the token sent with every request that does not carry its own. */
-  token?: () => string | undefined;
+  /** Gives the token sent with every request that does not carry its own (a service token provider may fetch it). */
+  token?: () => string | undefined | Promise<string | undefined>;
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -78,11 +78,13 @@ export class VivifiedClient {
   /** Calls any subject (lane subjects built with `dynamicSubjects`); the reply is not typed. */
   async requestRaw(subject: string, body: unknown, options: RequestOptions = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const provided = this.tokenFor(options);
+    const token = typeof provided === 'object' ? await provided : provided;
     const span = tracer.startSpan(`${subject} send`, {
       kind: SpanKind.CLIENT,
       attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject },
     });
-    const hdrs = this.headersFor(options, trace.setSpan(context.active(), span));
+    const hdrs = this.headersFor(options, trace.setSpan(context.active(), span), token);
     if (options.propagateDeadline) {
       hdrs.set(headers.deadline, String(Date.now() + timeoutMs));
     }
@@ -105,11 +107,13 @@ export class VivifiedClient {
 
   /** Publishes to a JetStream stream subject and resolves once the stream has stored it. */
   async publishDurable(subject: string, body: unknown, options: PublishOptions = {}): Promise<PubAck> {
+    const provided = this.tokenFor(options);
+    const token = typeof provided === 'object' ? await provided : provided;
     const span = tracer.startSpan(`${subject} publish`, {
       kind: SpanKind.PRODUCER,
       attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject },
     });
-    const hdrs = this.headersFor(options, trace.setSpan(context.active(), span));
+    const hdrs = this.headersFor(options, trace.setSpan(context.active(), span), token);
     let failure: unknown;
     try {
       return await this.nc.jetstream().publish(subject, encodeJson(body), {
@@ -125,13 +129,20 @@ export class VivifiedClient {
     }
   }
 
+  /** The caller's own token, else the provider's (its promise is awaited only when it answers one). */
+  private tokenFor(
+    options: RequestOptions | PublishOptions,
+  ): string | undefined | Promise<string | undefined> {
+    return options.token ?? this.options.token?.();
+  }
+
   private headersFor(
     options: RequestOptions | PublishOptions,
     ctx: ReturnType<typeof context.active>,
+    token: string | undefined,
   ): MsgHdrs {
     const hdrs = natsHeaders();
     injectTraceContext(hdrs, ctx);
-    const token = options.token ?? this.options.token?.();
     if (token) {
       hdrs.set(headers.authorization, `Bearer ${token}`);
     }
