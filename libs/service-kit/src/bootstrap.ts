@@ -2,6 +2,7 @@ import type { DynamicModule, INestApplication, INestMicroservice, Type } from '@
 import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { AuthGuard, JwksKeyStore, ServiceTokenProvider, TokenVerifier } from '@vivified/auth';
 import type { ServiceName } from '@vivified/contracts';
 import { bucketsOwnedBy, streamsOwnedBy } from '@vivified/contracts';
 import {
@@ -67,7 +68,9 @@ function schemaOf(service: ServiceName): string {
 /**
  * Starts one core service: config (fail fast), JSON logs, metrics and health on the ops port, PostgreSQL with
  * migrations (retrying until reachable), NATS (reconnecting forever), the streams and buckets it owns, the
- * audit emitter, and the Nest app on the NATS transport. SIGTERM/SIGINT drain everything in order.
+ * signing keys and the token guard of every non-public handler, the service token (with
+ * `VIVIFIED_SERVICE_SECRET`), the audit emitter, and the Nest app on the NATS transport. SIGTERM/SIGINT drain
+ * everything in order.
  */
 export async function bootstrapService(options: BootstrapOptions): Promise<RunningService> {
   const { service } = options;
@@ -126,6 +129,24 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   );
   ensured = true;
 
+  // identity owns the key bucket; elsewhere it may not exist yet: the store waits for it in the background and
+  // the guard answers UNAVAILABLE keys_unavailable until a key is known
+  const keyStore = new JwksKeyStore(nc, { logger });
+  await keyStore.start();
+  const verifier = new TokenVerifier({ keys: keyStore });
+  const guard = new AuthGuard({ verifier, logger });
+  // lazy: nothing is exchanged until the first outgoing request, so identity never waits on itself at start;
+  // the exchange goes through a client of its own, without a token
+  const tokenProvider = config.serviceSecret
+    ? new ServiceTokenProvider({
+        client: new VivifiedClient(nc),
+        service,
+        secret: config.serviceSecret,
+        logger,
+      })
+    : undefined;
+  const client = new VivifiedClient(nc, tokenProvider ? { token: () => tokenProvider.token() } : {});
+
   const auditEmitter = new AuditEmitter({
     service,
     js: nc.jetstream(),
@@ -139,7 +160,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   @Module({
     providers: [
       { provide: NATS_CONNECTION, useValue: nc },
-      { provide: VivifiedClient, useValue: new VivifiedClient(nc) },
+      { provide: VivifiedClient, useValue: client },
       { provide: InfoService, useValue: info },
       { provide: OpsServer, useValue: ops },
     ],
@@ -150,12 +171,22 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const root: DynamicModule = {
     module: class ServiceRootModule {},
     imports: [
-      ServiceKitModule.forRoot({ service, config, logger, metrics, auditEmitter, ...(pool ? { pool } : {}) }),
+      ServiceKitModule.forRoot({
+        service,
+        config,
+        logger,
+        metrics,
+        auditEmitter,
+        keyStore,
+        verifier,
+        ...(pool ? { pool } : {}),
+        ...(tokenProvider ? { tokenProvider } : {}),
+      }),
       RuntimeModule,
       options.module,
     ],
   };
-  const strategy = new NatsTransport({ connection: nc, queue: service, observer: metrics, logger });
+  const strategy = new NatsTransport({ connection: nc, queue: service, guard, observer: metrics, logger });
   const nestLogger = new NestLoggerAdapter(logger);
   let app: INestApplication | INestMicroservice;
   if (options.httpPortField) {
@@ -182,6 +213,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
       logger.info({}, 'stopping');
       await app.close();
       await auditEmitter.close();
+      await keyStore.stop();
       await nc.drain().catch(() => undefined);
       await pool?.end();
       await ops.close();

@@ -1,5 +1,6 @@
 import type { DynamicModule, ValueProvider } from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
+import { JwksKeyStore, ServiceTokenProvider, TokenVerifier } from '@vivified/auth';
 import type { ServiceName } from '@vivified/contracts';
 import type { Pool } from 'pg';
 
@@ -32,6 +33,12 @@ export interface ServiceRuntime<C = unknown> {
   auditEmitter: AuditEmitter;
   /** The database pool, when the service owns data. */
   pool?: Pool;
+  /** The live copy of identity's public signing keys. */
+  keyStore?: JwksKeyStore;
+  /** Verifies bearer tokens against {@link keyStore} (the gateway authenticates HTTP with it). */
+  verifier?: TokenVerifier;
+  /** The service's own token, when `VIVIFIED_SERVICE_SECRET` is set. */
+  tokenProvider?: ServiceTokenProvider;
 }
 
 /**
@@ -41,7 +48,11 @@ export interface ServiceRuntime<C = unknown> {
 @Global()
 @Module({})
 export class ServiceKitModule {
-  /** A global module providing {@link SERVICE_CONFIG}, {@link SERVICE_LOGGER}, {@link METRICS}, {@link AUDIT_EMITTER} and, when given, {@link PG_POOL}. */
+  /**
+   * A global module providing {@link SERVICE_CONFIG}, {@link SERVICE_LOGGER}, {@link METRICS},
+   * {@link AUDIT_EMITTER} and, when given, {@link PG_POOL}, `JwksKeyStore`, `TokenVerifier` and
+   * `ServiceTokenProvider` (by class).
+   */
   static forRoot<C>(runtime: ServiceRuntime<C>): DynamicModule {
     const providers: ValueProvider[] = [
       { provide: SERVICE_CONFIG, useValue: runtime.config },
@@ -51,6 +62,9 @@ export class ServiceKitModule {
       { provide: AUDIT_EMITTER, useValue: runtime.auditEmitter },
       { provide: AuditEmitter, useValue: runtime.auditEmitter },
       ...(runtime.pool ? [{ provide: PG_POOL, useValue: runtime.pool }] : []),
+      ...(runtime.keyStore ? [{ provide: JwksKeyStore, useValue: runtime.keyStore }] : []),
+      ...(runtime.verifier ? [{ provide: TokenVerifier, useValue: runtime.verifier }] : []),
+      ...(runtime.tokenProvider ? [{ provide: ServiceTokenProvider, useValue: runtime.tokenProvider }] : []),
     ];
 
     return {
