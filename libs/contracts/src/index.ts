@@ -7,7 +7,29 @@ export type { Classification } from './headers';
 export { accountsContracts } from './identity/accounts.rpc';
 export { AccessToken, JwksEntry, TokenPair, parseSubject, tokenContract } from './identity/tokens';
 export type { TokenClaims } from './identity/tokens';
-export { tokensContracts } from './identity/tokens.rpc';
+export {
+  ApiKeyList,
+  ApiKeySummary,
+  ApiKeyTokenRequest,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  JwksReply,
+  JwksRequest,
+  ListApiKeysRequest,
+  LogoutReply,
+  LogoutRequest,
+  PluginCredential,
+  PluginCredentialRequest,
+  PluginCredentialRevoked,
+  PluginTokenRequest,
+  RefreshRequest,
+  RevokeApiKeyReply,
+  RevokeApiKeyRequest,
+  RotateKeyReply,
+  RotateKeyRequest,
+  ServiceTokenRequest,
+  tokensContracts,
+} from './identity/tokens.rpc';
 export { webauthnContracts } from './identity/webauthn.rpc';
 export { InfoReply, InfoRequest } from './info/info.rpc';
 export { defaultOpsPorts, opsPortEnv } from './ports';
