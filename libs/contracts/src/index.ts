@@ -4,7 +4,40 @@ export { ErrorCode, VivifiedError, errorStatus, isErrorEnvelope } from './errors
 export type { ErrorEnvelope, FieldError, VivifiedErrorOptions } from './errors';
 export { classifications, formatClassification, headers, parseClassification } from './headers';
 export type { Classification } from './headers';
-export { accountsContracts } from './identity/accounts.rpc';
+export {
+  BACKUP_CODE_PATTERN,
+  BackupCodesReply,
+  BackupCodesRequest,
+  LOGIN_THROTTLED_REASON,
+  LoginReply,
+  LoginRequest,
+  MeRequest,
+  PASSWORD_MAX_LENGTH,
+  RoleListReply,
+  RoleListRequest,
+  RoleView,
+  TOTP_CODE_PATTERN,
+  TotpDisableReply,
+  TotpDisableRequest,
+  TotpEnableReply,
+  TotpEnableRequest,
+  TotpSetupReply,
+  TotpSetupRequest,
+  UNKNOWN_ROLE_REASON,
+  USERNAME_PATTERN,
+  UserCreateRequest,
+  UserGetRequest,
+  UserListReply,
+  UserListRequest,
+  UserProfile,
+  UserSetRolesRequest,
+  UserUnlockRequest,
+  UserUpdateRequest,
+  UserView,
+  accountsContracts,
+  defaultRoleNames,
+  loginRetryAfterSeconds,
+} from './identity/accounts.rpc';
 export { AccessToken, JwksEntry, TokenPair, parseSubject, tokenContract } from './identity/tokens';
 export type { TokenClaims } from './identity/tokens';
 export {
