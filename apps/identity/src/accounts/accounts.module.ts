@@ -1,6 +1,53 @@
 import { Global, Module } from '@nestjs/common';
 
-/** Users, roles, passwords, lockout, TOTP, backup codes and passkeys; provides USER_DIRECTORY. */
+import { USER_DIRECTORY } from './ports';
+import { ACCOUNTS_CLOCK, systemAccountsClock } from './accounts.clock';
+import { accountsCryptoProviders } from './accounts.crypto';
+import { AccountsAudit } from './accounts-audit';
+import { AuthHandlers } from './login/auth.handlers';
+import { LockoutService } from './login/lockout.service';
+import { LoginService } from './login/login.service';
+import { LoginStateRepository } from './login/login-state.repository';
+import { SessionOpener } from './login/session-opener.service';
+import { ThrottleService } from './login/throttle.service';
+import { EnrollmentCallers } from './mfa/enrollment-callers';
+import { MfaRepository } from './mfa/mfa.repository';
+import { MfaHandlers } from './mfa/mfa.handlers';
+import { MfaSettingsService } from './mfa/mfa-settings.service';
+import { SecondFactorService } from './mfa/second-factor.service';
+import { TotpEnrollmentService } from './mfa/totp-enrollment.service';
+import { PasswordHasher } from './password/password-hasher';
+import { FirstAdminService, ONE_TIME_OUTPUT } from './users/first-admin.service';
+import { PostgresUserDirectory } from './users/user-directory';
+import { UsersHandlers } from './users/users.handlers';
+import { UsersRepository } from './users/users.repository';
+import { UsersService } from './users/users.service';
+
+/** Users, roles, passwords, lockout, TOTP and backup codes; provides USER_DIRECTORY to the token half. */
 @Global()
-@Module({})
+@Module({
+  controllers: [AuthHandlers, MfaHandlers, UsersHandlers],
+  providers: [
+    ...accountsCryptoProviders,
+    { provide: ACCOUNTS_CLOCK, useValue: systemAccountsClock },
+    { provide: ONE_TIME_OUTPUT, useValue: (text: string) => process.stdout.write(text) },
+    { provide: USER_DIRECTORY, useClass: PostgresUserDirectory },
+    AccountsAudit,
+    UsersRepository,
+    LoginStateRepository,
+    MfaRepository,
+    PasswordHasher,
+    LockoutService,
+    ThrottleService,
+    SecondFactorService,
+    SessionOpener,
+    LoginService,
+    EnrollmentCallers,
+    TotpEnrollmentService,
+    MfaSettingsService,
+    UsersService,
+    FirstAdminService,
+  ],
+  exports: [USER_DIRECTORY],
+})
 export class AccountsModule {}

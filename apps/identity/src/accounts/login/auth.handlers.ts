@@ -1,0 +1,27 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { LoginRequest, MeRequest, subjects } from '@vivified/contracts';
+import type { LoginReply, UserProfile } from '@vivified/contracts';
+import { Handle, NatsRequestContext } from '@vivified/nats-transport';
+
+import { userCaller } from '../caller';
+import { UsersService } from '../users/users.service';
+import { LoginService } from './login.service';
+
+@Controller()
+export class AuthHandlers {
+  constructor(
+    private readonly logins: LoginService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Handle(subjects.identity.auth.login)
+  login(@Payload() body: LoginRequest): Promise<LoginReply> {
+    return this.logins.login(body);
+  }
+
+  @Handle(subjects.identity.auth.me)
+  me(@Payload() _body: MeRequest, @Ctx() ctx: NatsRequestContext): Promise<UserProfile> {
+    return this.users.profile(userCaller(ctx.principal));
+  }
+}

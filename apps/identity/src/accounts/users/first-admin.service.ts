@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { randomToken } from '@vivified/crypto';
+import type { ServiceLogger } from '@vivified/service-kit';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
+
+import type { IdentityConfig } from '../ports';
+import { AccountsAudit } from '../accounts-audit';
+import { userTarget } from '../caller';
+import { PasswordHasher } from '../password/password-hasher';
+import { assertPasswordAcceptable } from '../password/password-policy';
+import { UsersRepository } from './users.repository';
+
+/** Writes the one-time password of a generated first admin where the operator sees it: stdout, not the log. */
+export type OneTimeOutput = (text: string) => void;
+
+/** Injection token of the {@link OneTimeOutput}; the module writes to `process.stdout`. */
+export const ONE_TIME_OUTPUT = Symbol('ONE_TIME_OUTPUT');
+
+const ADMIN_ROLE = 'admin';
+
+/**
+ * Creates the first admin on the first start (ARCHITECTURE §4): `VIVIFIED_ADMIN_USERNAME` with
+ * `VIVIFIED_ADMIN_PASSWORD`, or with a generated one-time password printed once to stdout and the account flagged
+ * `mustChangePassword`. Replicas starting together create it once (advisory lock in the repository). There is no
+ * other way in: no bypass key, no dev token.
+ */
+@Injectable()
+export class FirstAdminService implements OnApplicationBootstrap {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly passwords: PasswordHasher,
+    private readonly audit: AccountsAudit,
+    @Inject(SERVICE_CONFIG) private readonly config: IdentityConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+    @Inject(ONE_TIME_OUTPUT) private readonly output: OneTimeOutput,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if ((await this.users.countActiveWithRole(ADMIN_ROLE)) > 0) {
+      return;
+    }
+    const username = this.config.adminUsername.toLowerCase();
+    const given = this.config.adminPassword;
+    if (given !== undefined) {
+      // a weak configured password stops the start rather than guarding the platform
+      assertPasswordAcceptable(given, username);
+    }
+    const password = given ?? randomToken(18);
+    const id = await this.users.createFirstAdmin(
+      {
+        username,
+        email: null,
+        displayName: 'Administrator',
+        passwordHash: await this.passwords.hash(password),
+        roles: [ADMIN_ROLE],
+        mustChangePassword: given === undefined,
+      },
+      ADMIN_ROLE,
+    );
+    if (!id) {
+      return;
+    }
+    this.logger.info(
+      { username, passwordSource: given === undefined ? 'generated' : 'environment' },
+      'first admin created',
+    );
+    await this.audit.record({
+      category: 'user',
+      action: 'user.first-admin',
+      outcome: 'success',
+      actor: { kind: 'service', id: 'service:identity' },
+      target: userTarget(id),
+      details: { roles: [ADMIN_ROLE], generated: given === undefined },
+    });
+    if (given === undefined) {
+      this.output(
+        [
+          '',
+          '  Vivified: first admin created',
+          `    username:           ${username}`,
+          `    one-time password:  ${password}`,
+          '  Shown once and never logged. Sign in, enrol TOTP when asked, then change the password.',
+          '',
+          '',
+        ].join('\n'),
+      );
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import {
+  RoleListRequest,
+  subjects,
+  UserCreateRequest,
+  UserGetRequest,
+  UserListRequest,
+  UserSetRolesRequest,
+  UserUnlockRequest,
+  UserUpdateRequest,
+} from '@vivified/contracts';
+import type { RoleListReply, UserListReply, UserView } from '@vivified/contracts';
+import { Handle, NatsRequestContext } from '@vivified/nats-transport';
+
+import { userCaller } from '../caller';
+import { UsersService } from './users.service';
+
+@Controller()
+export class UsersHandlers {
+  constructor(private readonly users: UsersService) {}
+
+  @Handle(subjects.identity.users.list)
+  list(@Payload() body: UserListRequest): Promise<UserListReply> {
+    return this.users.list(body);
+  }
+
+  @Handle(subjects.identity.users.get)
+  get(@Payload() body: UserGetRequest): Promise<UserView> {
+    return this.users.get(body.id);
+  }
+
+  @Handle(subjects.identity.users.create)
+  create(@Payload() body: UserCreateRequest, @Ctx() ctx: NatsRequestContext): Promise<UserView> {
+    return this.users.create(userCaller(ctx.principal), body);
+  }
+
+  @Handle(subjects.identity.users.update)
+  update(@Payload() body: UserUpdateRequest, @Ctx() ctx: NatsRequestContext): Promise<UserView> {
+    return this.users.update(userCaller(ctx.principal), body);
+  }
+
+  @Handle(subjects.identity.users.setRoles)
+  setRoles(@Payload() body: UserSetRolesRequest, @Ctx() ctx: NatsRequestContext): Promise<UserView> {
+    return this.users.setRoles(userCaller(ctx.principal), body);
+  }
+
+  @Handle(subjects.identity.users.unlock)
+  unlock(@Payload() body: UserUnlockRequest, @Ctx() ctx: NatsRequestContext): Promise<UserView> {
+    return this.users.unlock(userCaller(ctx.principal), body.id);
+  }
+
+  @Handle(subjects.identity.roles.list)
+  roles(@Payload() _body: RoleListRequest): Promise<RoleListReply> {
+    return this.users.listRoles();
+  }
+}
