@@ -63,7 +63,29 @@ export {
   ServiceTokenRequest,
   tokensContracts,
 } from './identity/tokens.rpc';
-export { webauthnContracts } from './identity/webauthn.rpc';
+export {
+  PasskeyAssertionResponse,
+  PasskeyAttestationResponse,
+  PasskeyAuthenticationCredential,
+  PasskeyList,
+  PasskeyListRequest,
+  PasskeyLoginOptionsReply,
+  PasskeyLoginOptionsRequest,
+  PasskeyLoginVerifyRequest,
+  PasskeyRegisterOptionsReply,
+  PasskeyRegisterOptionsRequest,
+  PasskeyRegisterVerifyRequest,
+  PasskeyRegistrationCredential,
+  PasskeyRemoveReply,
+  PasskeyRemoveRequest,
+  PasskeySummary,
+  webauthnContracts,
+} from './identity/webauthn.rpc';
+export type {
+  PasskeyCreationOptionsJson,
+  PasskeyDescriptorJson,
+  PasskeyRequestOptionsJson,
+} from './identity/webauthn.rpc';
 export { InfoReply, InfoRequest } from './info/info.rpc';
 export { defaultOpsPorts, opsPortEnv } from './ports';
 export { PUBLIC, defineRpc } from './rpc';
