@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { Type } from '@nestjs/common';
 import { Global, Injectable, Module } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { JwksEntry, TokenClaims } from '@vivified/contracts';
-import { buckets, opsPortEnv, tokenContract } from '@vivified/contracts';
-import { connectNats, ensureBucket, VivifiedClient } from '@vivified/nats-transport';
+import type { AuditRecord, JwksEntry, TokenClaims } from '@vivified/contracts';
+import { buckets, opsPortEnv, streams, tokenContract } from '@vivified/contracts';
+import { connectNats, ensureBucket, ensureStream, VivifiedClient } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
 import type { TestDatabase, TestNatsServer } from '@vivified/testing';
@@ -57,6 +57,8 @@ export interface TokensHarness {
   sql<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
   /** The public keys in the `vivified_jwks` bucket now. */
   bucketKeys(): Promise<JwksEntry[]>;
+  /** Every audit record identity published so far (the audit service's stream is created for the test). */
+  auditRecords(): Promise<AuditRecord[]>;
   /** Verifies a token with jose against the keys in the bucket now. */
   verifyWithBucket(token: string, audience?: string): Promise<JWTVerifyResult<TokenClaims>>;
   stop(): Promise<void>;
@@ -81,6 +83,10 @@ export async function startTokens(overrides: Record<string, string> = {}): Promi
     ...overrides,
   };
   Object.assign(process.env, env);
+  // the audit service owns VIVIFIED_AUDIT and does not run here: create it so identity's records are kept
+  const setup = await connectNats({ servers: [nats.url], name: 'tokens-test-setup' });
+  await ensureStream(await setup.nc.jetstreamManager(), streams.audit);
+  await setup.nc.drain();
   const clock = new TestClock();
   let moduleRef: ModuleRef | undefined;
 
@@ -166,6 +172,16 @@ export async function startTokens(overrides: Record<string, string> = {}): Promi
       await sql(`UPDATE users SET active = false WHERE id = $1`, [userId]);
     },
     bucketKeys,
+    async auditRecords() {
+      const jsm = await nc.jetstreamManager();
+      const { state } = await jsm.streams.info(streams.audit.name);
+      const records: AuditRecord[] = [];
+      for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq += 1) {
+        records.push((await jsm.streams.getMessage(streams.audit.name, { seq })).json<AuditRecord>());
+      }
+
+      return records;
+    },
     async verifyWithBucket(token, audience = tokenContract.audience) {
       const jwks = createLocalJWKSet({ keys: await bucketKeys() });
 

@@ -268,6 +268,37 @@ describe('identity tokens: signing keys, JWKS and sessions', () => {
       expect(error.reason).toBe('session_revoked');
     });
 
+    it('audits session starts, refreshes, reuse and revocations, never with a refresh token in them', async () => {
+      const { user, pair } = await session();
+      const next = await identity.client.request(subjects.identity.auth.refresh, {
+        refreshToken: pair.refreshToken,
+      });
+      await refusal(
+        identity.client.request(subjects.identity.auth.refresh, { refreshToken: pair.refreshToken }),
+      );
+      const { payload } = await identity.verifyWithBucket(pair.accessToken);
+
+      const records = (await identity.auditRecords()).filter(
+        (record) => record.target === `session:${payload.sid}`,
+      );
+      expect(records.map((record) => `${record.action}/${record.outcome}`)).toEqual([
+        'session.start/success',
+        'token.refresh/success',
+        'token.reuse_detected/denied',
+        'token.refresh/denied',
+        'session.revoke/success',
+      ]);
+      expect(
+        records.every((record) => record.category === 'auth' && record.actor.id === `user:${user.id}`),
+      ).toBe(true);
+      const trail = JSON.stringify(await identity.auditRecords());
+      for (const secret of [pair.refreshToken, next.refreshToken, pair.accessToken, next.accessToken]) {
+        expect(trail).not.toContain(secret);
+      }
+      const keyEvents = (await identity.auditRecords()).filter((record) => record.category === 'key');
+      expect(keyEvents.map((record) => record.action)).toEqual(['key.create', 'key.rotate']);
+    });
+
     it('ends every session of a user on revokeUserSessions, and refuses a deactivated user', async () => {
       const { user, pair: first } = await session();
       const second = await identity.issuer.startSession(user, { method: 'webauthn' });
