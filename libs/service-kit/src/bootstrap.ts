@@ -1,10 +1,17 @@
-import type { DynamicModule, INestApplication, INestMicroservice, Type } from '@nestjs/common';
+import type {
+  DynamicModule,
+  INestApplication,
+  INestApplicationContext,
+  INestMicroservice,
+  Type,
+} from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AuthGuard, JwksKeyStore, ServiceTokenProvider, TokenVerifier } from '@vivified/auth';
 import type { ServiceName } from '@vivified/contracts';
 import { bucketsOwnedBy, streamsOwnedBy } from '@vivified/contracts';
+import { createKekProvider, EnvelopeCipher } from '@vivified/crypto';
 import {
   connectNats,
   ensureBucket,
@@ -58,6 +65,8 @@ export interface BootstrapOptions {
 export interface RunningService {
   readonly ops: OpsServer;
   readonly nc: NatsConnection;
+  /** The Nest app, to get providers from (tests). */
+  readonly app: INestApplicationContext;
   stop(): Promise<void>;
 }
 
@@ -78,6 +87,9 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const config = parseConfigOrExit(schema, process.env) as BaseConfig & Record<string, unknown>;
   const logger = createLogger({ service, level: config.logLevel });
   logger.info({ config: redactConfig(config, schema), version: options.version }, 'starting');
+  // inline keys are parsed here (a bad VIVIFIED_KEK fails the start); a key file is read, or created, on first use
+  const kekProvider = createKekProvider({ kek: config.kek, kekFile: config.kekFile });
+  const cipher = new EnvelopeCipher(kekProvider);
   const metrics = new ServiceMetrics({ service });
   const ops = new OpsServer({ service, host: config.httpHost, port: config.opsPort, metrics, logger });
   let started = false;
@@ -179,6 +191,8 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
         auditEmitter,
         keyStore,
         verifier,
+        kekProvider,
+        cipher,
         ...(pool ? { pool } : {}),
         ...(tokenProvider ? { tokenProvider } : {}),
       }),
@@ -232,5 +246,5 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     });
   }
 
-  return { ops, nc, stop };
+  return { ops, nc, app, stop };
 }

@@ -65,6 +65,7 @@ export {
 export type { SanitizeLimits } from './sensitive-data';
 export {
   AUDIT_EMITTER,
+  KEK_PROVIDER,
   METRICS,
   PG_POOL,
   SERVICE_CONFIG,

@@ -2,6 +2,8 @@ import type { DynamicModule, ValueProvider } from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
 import { JwksKeyStore, ServiceTokenProvider, TokenVerifier } from '@vivified/auth';
 import type { ServiceName } from '@vivified/contracts';
+import type { KekProvider } from '@vivified/crypto';
+import { EnvelopeCipher } from '@vivified/crypto';
 import type { Pool } from 'pg';
 
 import { AuditEmitter } from './audit-emitter';
@@ -18,6 +20,8 @@ export const AUDIT_EMITTER = 'vivified.service-kit.audit-emitter';
 export const SERVICE_LOGGER = 'vivified.service-kit.logger';
 /** Injection token of the {@link ServiceMetrics} (the class itself is also a token). */
 export const METRICS = 'vivified.service-kit.metrics';
+/** Injection token of the deployment's `KekProvider` (`VIVIFIED_KEK` or `VIVIFIED_KEK_FILE`). */
+export const KEK_PROVIDER = 'vivified.service-kit.kek-provider';
 
 /** What the bootstrap built before Nest starts, handed to {@link ServiceKitModule.forRoot}. */
 export interface ServiceRuntime<C = unknown> {
@@ -39,6 +43,10 @@ export interface ServiceRuntime<C = unknown> {
   verifier?: TokenVerifier;
   /** The service's own token, when `VIVIFIED_SERVICE_SECRET` is set. */
   tokenProvider?: ServiceTokenProvider;
+  /** Where key-encryption keys come from. */
+  kekProvider?: KekProvider;
+  /** Envelope encryption under {@link kekProvider}. */
+  cipher?: EnvelopeCipher;
 }
 
 /**
@@ -50,8 +58,8 @@ export interface ServiceRuntime<C = unknown> {
 export class ServiceKitModule {
   /**
    * A global module providing {@link SERVICE_CONFIG}, {@link SERVICE_LOGGER}, {@link METRICS},
-   * {@link AUDIT_EMITTER} and, when given, {@link PG_POOL}, `JwksKeyStore`, `TokenVerifier` and
-   * `ServiceTokenProvider` (by class).
+   * {@link AUDIT_EMITTER} and, when given, {@link PG_POOL}, {@link KEK_PROVIDER}, and by class `EnvelopeCipher`,
+   * `JwksKeyStore`, `TokenVerifier` and `ServiceTokenProvider`.
    */
   static forRoot<C>(runtime: ServiceRuntime<C>): DynamicModule {
     const providers: ValueProvider[] = [
@@ -65,6 +73,8 @@ export class ServiceKitModule {
       ...(runtime.keyStore ? [{ provide: JwksKeyStore, useValue: runtime.keyStore }] : []),
       ...(runtime.verifier ? [{ provide: TokenVerifier, useValue: runtime.verifier }] : []),
       ...(runtime.tokenProvider ? [{ provide: ServiceTokenProvider, useValue: runtime.tokenProvider }] : []),
+      ...(runtime.kekProvider ? [{ provide: KEK_PROVIDER, useValue: runtime.kekProvider }] : []),
+      ...(runtime.cipher ? [{ provide: EnvelopeCipher, useValue: runtime.cipher }] : []),
     ];
 
     return {
