@@ -8,6 +8,11 @@ export interface KekProviderOptions {
   readonly kek?: string;
   /** Key file path (`VIVIFIED_KEK_FILE`); used when `kek` is empty. */
   readonly kekFile: string;
+  /**
+   * Create the key file when missing; see `FileKekProviderOptions.createIfMissing`.
+   * @default true
+   */
+  readonly createIfMissing?: boolean;
 }
 
 /** The provider a service uses: inline KEKs when given, otherwise the key file. */
@@ -16,5 +21,5 @@ export function createKekProvider(options: KekProviderOptions): KekProvider {
     return new StaticKekProvider(options.kek);
   }
 
-  return new FileKekProvider({ path: options.kekFile });
+  return new FileKekProvider({ path: options.kekFile, createIfMissing: options.createIfMissing ?? true });
 }

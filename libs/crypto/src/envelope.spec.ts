@@ -96,74 +96,82 @@ describe(EnvelopeCipher.name, () => {
     await expect(sut.decrypt(sealed, '')).rejects.toThrow(TypeError);
   });
 
-  it('rejects every single-character substitution, deletion and insertion of a sealed value', async () => {
-    const sut = v1v2();
-    const sealed = await sut.encrypt('hi', aad);
-    const versionStart = 'v1.'.length;
-    const versionEnd = versionStart + sut.kekVersionOf(sealed).length;
-    const codes = new Map<string, number>();
-    let tried = 0;
-    const check = async (tampered: string, position: number) => {
-      const code = await failureCode(sut.decrypt(tampered, aad));
-      const inVersion = position >= versionStart && position <= versionEnd;
-      const allowed = inVersion
-        ? ['decrypt_failed', 'malformed', 'unknown_kek_version']
-        : ['decrypt_failed', 'malformed'];
-      expect(allowed, `position ${position}: ${JSON.stringify(tampered)}`).toContain(code);
-      codes.set(code, (codes.get(code) ?? 0) + 1);
-      tried += 1;
-    };
-    for (let i = 0; i < sealed.length; i += 1) {
-      for (const replacement of replacements) {
-        if (replacement !== sealed[i]) {
-          await check(`${sealed.slice(0, i)}${replacement}${sealed.slice(i + 1)}`, i);
+  it(
+    'rejects every single-character substitution, deletion and insertion of a sealed value',
+    { timeout: 60_000 },
+    async () => {
+      const sut = v1v2();
+      const sealed = await sut.encrypt('hi', aad);
+      const versionStart = 'v1.'.length;
+      const versionEnd = versionStart + sut.kekVersionOf(sealed).length;
+      const codes = new Map<string, number>();
+      let tried = 0;
+      const check = async (tampered: string, position: number) => {
+        const code = await failureCode(sut.decrypt(tampered, aad));
+        const inVersion = position >= versionStart && position <= versionEnd;
+        const allowed = inVersion
+          ? ['decrypt_failed', 'malformed', 'unknown_kek_version']
+          : ['decrypt_failed', 'malformed'];
+        expect(allowed, `position ${position}: ${JSON.stringify(tampered)}`).toContain(code);
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+        tried += 1;
+      };
+      for (let i = 0; i < sealed.length; i += 1) {
+        for (const replacement of replacements) {
+          if (replacement !== sealed[i]) {
+            await check(`${sealed.slice(0, i)}${replacement}${sealed.slice(i + 1)}`, i);
+          }
         }
+        await check(`${sealed.slice(0, i)}${sealed.slice(i + 1)}`, i);
+        await check(`${sealed.slice(0, i)}A${sealed.slice(i)}`, i);
       }
-      await check(`${sealed.slice(0, i)}${sealed.slice(i + 1)}`, i);
-      await check(`${sealed.slice(0, i)}A${sealed.slice(i)}`, i);
-    }
-    await check(`${sealed}A`, sealed.length);
-    await check(`${sealed}.`, sealed.length);
-    expect(tried).toBeGreaterThan(sealed.length * base64UrlAlphabet.length);
-    // Both layers are exercised: structure checks and GCM authentication.
-    expect(codes.get('malformed')).toBeGreaterThan(0);
-    expect(codes.get('decrypt_failed')).toBeGreaterThan(0);
-  });
+      await check(`${sealed}A`, sealed.length);
+      await check(`${sealed}.`, sealed.length);
+      expect(tried).toBeGreaterThan(sealed.length * base64UrlAlphabet.length);
+      // Both layers are exercised: structure checks and GCM authentication.
+      expect(codes.get('malformed')).toBeGreaterThan(0);
+      expect(codes.get('decrypt_failed')).toBeGreaterThan(0);
+    },
+  );
 
-  it('property: random multi-character tampering never decrypts (seeded, 2000 cases)', async () => {
-    const seed = 0x5eed_c0de;
-    const random = prng(seed);
-    const pick = (n: number) => Math.floor(random() * n);
-    const sut = v1Only();
-    for (let run = 0; run < 2_000; run += 1) {
-      const plaintext = randomBytes(pick(64));
-      const recordAad = `test.prop:${run}`;
-      const sealed = await sut.encrypt(plaintext, recordAad);
-      const chars = [...sealed];
-      const edits = 1 + pick(4);
-      for (let e = 0; e < edits; e += 1) {
-        const at = pick(chars.length);
-        const kind = pick(3);
-        const char = replacements[pick(replacements.length)];
-        if (kind === 0) {
-          chars[at] = char;
-        } else if (kind === 1) {
-          chars.splice(at, 1);
-        } else {
-          chars.splice(at, 0, char);
+  it(
+    'property: random multi-character tampering never decrypts (seeded, 2000 cases)',
+    { timeout: 60_000 },
+    async () => {
+      const seed = 0x5eed_c0de;
+      const random = prng(seed);
+      const pick = (n: number) => Math.floor(random() * n);
+      const sut = v1Only();
+      for (let run = 0; run < 2_000; run += 1) {
+        const plaintext = randomBytes(pick(64));
+        const recordAad = `test.prop:${run}`;
+        const sealed = await sut.encrypt(plaintext, recordAad);
+        const chars = [...sealed];
+        const edits = 1 + pick(4);
+        for (let e = 0; e < edits; e += 1) {
+          const at = pick(chars.length);
+          const kind = pick(3);
+          const char = replacements[pick(replacements.length)];
+          if (kind === 0) {
+            chars[at] = char;
+          } else if (kind === 1) {
+            chars.splice(at, 1);
+          } else {
+            chars.splice(at, 0, char);
+          }
         }
+        const tampered = chars.join('');
+        if (tampered === sealed) {
+          expect((await sut.decrypt(tampered, recordAad)).equals(plaintext)).toBe(true);
+          continue;
+        }
+        const code = await failureCode(sut.decrypt(tampered, recordAad));
+        expect(['decrypt_failed', 'malformed', 'unknown_kek_version'], `seed ${seed} run ${run}`).toContain(
+          code,
+        );
       }
-      const tampered = chars.join('');
-      if (tampered === sealed) {
-        expect((await sut.decrypt(tampered, recordAad)).equals(plaintext)).toBe(true);
-        continue;
-      }
-      const code = await failureCode(sut.decrypt(tampered, recordAad));
-      expect(['decrypt_failed', 'malformed', 'unknown_kek_version'], `seed ${seed} run ${run}`).toContain(
-        code,
-      );
-    }
-  });
+    },
+  );
 
   it('refuses a wrapped key moved to another KEK version name (the wrap binds the version)', async () => {
     const sut = v1v2();

@@ -18,6 +18,12 @@ export interface FileKekProviderOptions {
    * @default 60000
    */
   readonly refreshMs?: number;
+  /**
+   * Create the file with one random key when it is missing. Turn off where data already exists, so a
+   * missing mount fails (`CryptoError('invalid_key')`) instead of starting over with a key that reads nothing.
+   * @default true
+   */
+  readonly createIfMissing?: boolean;
 }
 
 interface KeyFileState {
@@ -144,6 +150,7 @@ function nextVersion(keys: readonly KeyEncryptionKey[]): string {
 export class FileKekProvider implements KekProvider {
   readonly path: string;
   private readonly refreshMs: number;
+  private readonly createIfMissing: boolean;
   private state: KeyFileState | undefined;
   private loading: Promise<KeyFileState> | undefined;
   private rotating: Promise<unknown> = Promise.resolve();
@@ -151,6 +158,7 @@ export class FileKekProvider implements KekProvider {
   constructor(options: FileKekProviderOptions) {
     this.path = options.path;
     this.refreshMs = options.refreshMs ?? 60_000;
+    this.createIfMissing = options.createIfMissing ?? true;
   }
 
   async current(): Promise<KeyEncryptionKey> {
@@ -254,6 +262,9 @@ export class FileKekProvider implements KekProvider {
       if (errorCode(error) !== 'ENOENT') {
         throw error;
       }
+    }
+    if (!this.createIfMissing) {
+      throw invalid(this.path, 'missing (createIfMissing is off)');
     }
     await this.create();
 

@@ -105,6 +105,16 @@ describe(FileKekProvider.name, () => {
     expect((await readdir(join(dir, 'nested', 'deeper'))).sort()).toEqual(['kek.json']);
   });
 
+  it('with createIfMissing off, a missing file is an error rather than a new key', async () => {
+    const path = join(dir, 'absent', 'kek.json');
+    const error = await new FileKekProvider({ path, createIfMissing: false })
+      .current()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CryptoError);
+    expect((error as CryptoError).code).toBe('invalid_key');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('concurrent first use by several providers agrees on one key', async () => {
     for (let round = 0; round < 5; round += 1) {
       const path = join(dir, `round-${round}`, 'kek.json');
