@@ -1,0 +1,76 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { VivifiedError } from '@vivified/contracts';
+import { Secret, TOTP } from 'otpauth';
+
+const PERIOD_MS = 30_000;
+
+/**
+ * An authenticator app in the test: hands out codes of steps it has not used yet, within the ±1 step the service
+ * accepts, waiting for the clock when it has used them all.
+ */
+export class TestAuthenticator {
+  private lastStep = -1;
+  private lastCode: string | undefined;
+
+  constructor(readonly secret: string) {}
+
+  /** A code the service has not seen (the current step, else the next one, else after a wait). */
+  async nextCode(): Promise<string> {
+    let current = Math.floor(Date.now() / PERIOD_MS);
+    const step = Math.max(this.lastStep + 1, current);
+    while (step > current + 1) {
+      await sleep(PERIOD_MS - (Date.now() % PERIOD_MS) + 50);
+      current = Math.floor(Date.now() / PERIOD_MS);
+    }
+    this.lastStep = step;
+    this.lastCode = this.codeAt(step);
+
+    return this.lastCode;
+  }
+
+  /** The code handed out last (for replay checks). */
+  get previousCode(): string {
+    if (this.lastCode === undefined) {
+      throw new Error('no code handed out yet');
+    }
+
+    return this.lastCode;
+  }
+
+  /** A well-formed code that is wrong now (a step far from the current one). */
+  wrongCode(): string {
+    const current = Math.floor(Date.now() / PERIOD_MS);
+    const accepted = [current - 1, current, current + 1, current + 2].map((step) => this.codeAt(step));
+    for (let offset = 100; ; offset++) {
+      const candidate = this.codeAt(current + offset);
+      if (!accepted.includes(candidate)) {
+        return candidate;
+      }
+    }
+  }
+
+  private codeAt(step: number): string {
+    return new TOTP({
+      secret: Secret.fromBase32(this.secret),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    }).generate({
+      timestamp: step * PERIOD_MS,
+    });
+  }
+}
+
+/** The error a call rejects with; fails the test when it resolves. */
+export async function rejection(call: Promise<unknown>): Promise<VivifiedError> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof VivifiedError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
