@@ -7,7 +7,8 @@ import type { IdentityConfig } from '../config';
 import type { TokenIssuer, UserDirectory } from '../identity.ports';
 import type { WebauthnOptions } from './webauthn.options';
 import type { StoredChallenge, WebauthnRepository } from './webauthn.repository';
-import { decoyCredentialId, expectedOrigins, userHandleOf, WebauthnService } from './webauthn.service';
+import { CeremonyChallenges } from './ceremony-challenges';
+import { PasskeyLoginService } from './passkey-login.service';
 
 const MINUTE = 60_000;
 
@@ -57,13 +58,13 @@ function newTestService() {
     webauthnRpName: 'Vivified',
     webauthnOrigins: ['http://localhost:8080/'],
   } as unknown as IdentityConfig;
-  const sut = new WebauthnService(
+  const sut = new PasskeyLoginService(
     repository,
+    new CeremonyChallenges(repository, options),
     config,
     audit,
     strict<UserDirectory>('users', {}),
     strict<TokenIssuer>('tokens', {}),
-    options,
   );
 
   return {
@@ -83,11 +84,11 @@ const credential: PasskeyAuthenticationCredential = {
   response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' },
 };
 
-describe(WebauthnService.name, () => {
+describe(PasskeyLoginService.name, () => {
   it('stores a usernameless login challenge for the configured lifetime', async () => {
     const { sut, mocks } = newTestService();
 
-    const { ceremonyId, publicKey } = await sut.loginOptions();
+    const { ceremonyId, publicKey } = await sut.options();
 
     expect(publicKey).toMatchObject({ rpId: 'localhost', userVerification: 'required', timeout: 5 * MINUTE });
     expect(publicKey.allowCredentials ?? []).toEqual([]);
@@ -102,8 +103,8 @@ describe(WebauthnService.name, () => {
 
   it('refuses a challenge once its lifetime is over, with the same answer as any failure', async () => {
     const { sut, mocks, advance } = newTestService();
-    const fresh = await sut.loginOptions();
-    const stale = await sut.loginOptions();
+    const fresh = await sut.options();
+    const stale = await sut.options();
 
     advance(5 * MINUTE - 1);
     await expect(sut.login(fresh.ceremonyId, credential, {})).rejects.toMatchObject({
@@ -131,7 +132,7 @@ describe(WebauthnService.name, () => {
 
   it('answers a ceremony id once', async () => {
     const { sut, mocks } = newTestService();
-    const { ceremonyId } = await sut.loginOptions();
+    const { ceremonyId } = await sut.options();
 
     await expect(sut.login(ceremonyId, credential, {})).rejects.toThrow('invalid credentials');
     await expect(sut.login(ceremonyId, credential, {})).rejects.toThrow('invalid credentials');
@@ -140,32 +141,5 @@ describe(WebauthnService.name, () => {
       'unknown_credential',
       'ceremony_unknown',
     ]);
-  });
-});
-
-describe('userHandleOf', () => {
-  it('is the 16 bytes of the user id, base64url', () => {
-    const handle = userHandleOf('0f8fad5b-d9cb-469f-a165-70867728950e');
-
-    expect(Buffer.from(handle, 'base64url').toString('hex')).toBe('0f8fad5bd9cb469fa16570867728950e');
-  });
-});
-
-describe('decoyCredentialId', () => {
-  it('is stable for a key and username and differs otherwise', () => {
-    const key = Buffer.alloc(32, 1);
-
-    expect(decoyCredentialId(key, 'nobody')).toBe(decoyCredentialId(key, 'nobody'));
-    expect(decoyCredentialId(key, 'nobody')).not.toBe(decoyCredentialId(key, 'somebody'));
-    expect(decoyCredentialId(Buffer.alloc(32, 2), 'nobody')).not.toBe(decoyCredentialId(key, 'nobody'));
-    expect(decoyCredentialId(key, 'nobody')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-  });
-});
-
-describe('expectedOrigins', () => {
-  it('keeps scheme, host and port only, once each', () => {
-    expect(
-      expectedOrigins(['http://localhost:8080/', 'http://localhost:8080', 'https://console.example.org/x']),
-    ).toEqual(['http://localhost:8080', 'https://console.example.org']);
   });
 });

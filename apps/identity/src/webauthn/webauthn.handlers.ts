@@ -21,7 +21,8 @@ import {
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
-import { WebauthnService } from './webauthn.service';
+import { PasskeyLoginService } from './passkey-login.service';
+import { PasskeyRegistrationService } from './passkey-registration.service';
 
 /** The signed-in user calling; the guard has already enforced `kinds: ['user']`. */
 function callerId(ctx: NatsRequestContext): string {
@@ -34,14 +35,17 @@ function callerId(ctx: NatsRequestContext): string {
 
 @Controller()
 export class WebauthnHandlers {
-  constructor(private readonly webauthn: WebauthnService) {}
+  constructor(
+    private readonly registration: PasskeyRegistrationService,
+    private readonly login: PasskeyLoginService,
+  ) {}
 
   @Handle(subjects.identity.webauthn.registerOptions)
   registerOptions(
     @Payload() _request: PasskeyRegisterOptionsRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<PasskeyRegisterOptionsReply> {
-    return this.webauthn.registrationOptions(callerId(ctx));
+    return this.registration.options(callerId(ctx));
   }
 
   @Handle(subjects.identity.webauthn.registerVerify)
@@ -49,17 +53,17 @@ export class WebauthnHandlers {
     @Payload() request: PasskeyRegisterVerifyRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<PasskeySummary> {
-    return this.webauthn.register(callerId(ctx), request.ceremonyId, request.credential, request.label);
+    return this.registration.register(callerId(ctx), request.ceremonyId, request.credential, request.label);
   }
 
   @Handle(subjects.identity.webauthn.loginOptions)
   loginOptions(@Payload() request: PasskeyLoginOptionsRequest): Promise<PasskeyLoginOptionsReply> {
-    return this.webauthn.loginOptions(request.username);
+    return this.login.options(request.username);
   }
 
   @Handle(subjects.identity.webauthn.loginVerify)
   loginVerify(@Payload() request: PasskeyLoginVerifyRequest): Promise<TokenPair> {
-    return this.webauthn.login(request.ceremonyId, request.credential, {
+    return this.login.login(request.ceremonyId, request.credential, {
       ...(request.ip ? { ip: request.ip } : {}),
       ...(request.userAgent ? { userAgent: request.userAgent } : {}),
     });
@@ -67,7 +71,7 @@ export class WebauthnHandlers {
 
   @Handle(subjects.identity.webauthn.listCredentials)
   list(@Payload() _request: PasskeyListRequest, @Ctx() ctx: NatsRequestContext): Promise<PasskeyList> {
-    return this.webauthn.list(callerId(ctx));
+    return this.registration.list(callerId(ctx));
   }
 
   @Handle(subjects.identity.webauthn.removeCredential)
@@ -75,6 +79,6 @@ export class WebauthnHandlers {
     @Payload() request: PasskeyRemoveRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<PasskeyRemoveReply> {
-    return this.webauthn.remove(callerId(ctx), request.id);
+    return this.registration.remove(callerId(ctx), request.id);
   }
 }

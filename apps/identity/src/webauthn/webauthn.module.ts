@@ -2,11 +2,16 @@ import { Module } from '@nestjs/common';
 
 import { WebauthnHandlers } from './webauthn.handlers';
 import { WebauthnRepository } from './webauthn.repository';
-import { WebauthnService } from './webauthn.service';
+import { CeremonyChallenges } from './ceremony-challenges';
+import { PasskeyLoginService } from './passkey-login.service';
+import { PasskeyRegistrationService } from './passkey-registration.service';
 
 /**
  * Passkeys: WebAuthn registration and login ceremonies with stored, single-use challenges. Uses USER_DIRECTORY
  * (accounts) and TOKEN_ISSUER (tokens), both global.
  */
-@Module({ controllers: [WebauthnHandlers], providers: [WebauthnService, WebauthnRepository] })
+@Module({
+  controllers: [WebauthnHandlers],
+  providers: [PasskeyRegistrationService, PasskeyLoginService, CeremonyChallenges, WebauthnRepository],
+})
 export class WebauthnModule {}
