@@ -6,6 +6,7 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { UserSnapshot } from '../src/identity.ports';
+import { SessionsService } from '../src/tokens/sessions.service';
 import { SigningKeysService } from '../src/tokens/signing-keys.service';
 import type { TokensHarness } from './tokens-fixtures';
 import { startTokens } from './tokens-fixtures';
@@ -322,6 +323,23 @@ describe('identity tokens: signing keys, JWKS and sessions', () => {
         [user.id],
       );
       expect(row?.revoked).toBe(3);
+    });
+
+    it('deletes sessions a week after they ended, with their refresh tokens', async () => {
+      const { pair } = await session();
+      const { payload } = await identity.verifyWithBucket(pair.accessToken);
+      await identity.client.request(subjects.identity.auth.logout, { refreshToken: pair.refreshToken });
+
+      identity.clock.advance(6 * 24 * 60 * MINUTE);
+      await identity.get(SessionsService).deleteEnded();
+      expect(await identity.sql('SELECT id FROM sessions WHERE id = $1', [payload.sid])).toHaveLength(1);
+
+      identity.clock.advance(2 * 24 * 60 * MINUTE);
+      await expect(identity.get(SessionsService).deleteEnded()).resolves.toBeGreaterThan(0);
+      expect(await identity.sql('SELECT id FROM sessions WHERE id = $1', [payload.sid])).toHaveLength(0);
+      expect(
+        await identity.sql('SELECT hash FROM refresh_tokens WHERE session_id = $1', [payload.sid]),
+      ).toHaveLength(0);
     });
   });
 });

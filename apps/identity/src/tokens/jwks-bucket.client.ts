@@ -12,8 +12,14 @@ export class JwksBucketClient {
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
-  async put(entry: JwksEntry): Promise<void> {
-    await (await this.bucket()).put(entry.kid, JSON.stringify(entry));
+  /** Writes an entry unless the bucket already holds exactly it (watchers are told only of changes). */
+  async publish(entry: JwksEntry): Promise<void> {
+    const kv = await this.bucket();
+    const value = JSON.stringify(entry);
+    const current = await kv.get(entry.kid);
+    if (current?.operation !== 'PUT' || current.string() !== value) {
+      await kv.put(entry.kid, value);
+    }
   }
 
   async delete(kid: string): Promise<void> {

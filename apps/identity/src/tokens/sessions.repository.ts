@@ -71,6 +71,26 @@ export class SessionsRepository {
     });
   }
 
+  /** The user of the session a refresh token belongs to, read without locking. */
+  async userOfToken(hash: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ user_id: string }>(
+      `SELECT s.user_id FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = $1`,
+      [hash],
+    );
+
+    return rows[0]?.user_id;
+  }
+
+  /** Deletes sessions (and their refresh tokens) that ended before `before`; answers how many. */
+  async deleteEndedBefore(before: Date): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1 OR last_used_at < $1`,
+      [before],
+    );
+
+    return rowCount ?? 0;
+  }
+
   /** Runs a refresh in one transaction; the rows `lock` returns stay locked until it ends. */
   refresh<T>(work: (tx: RefreshTx) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, (client) => work(this.refreshTx(client)));

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
+import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AuditOutcome, TokenPair } from '@vivified/contracts';
 import { ErrorCode, tokenContract, VivifiedError } from '@vivified/contracts';
 import type { KeyedHasher } from '@vivified/crypto';
 import { randomToken } from '@vivified/crypto';
-import type { AuditEmitter } from '@vivified/service-kit';
-import { AUDIT_EMITTER } from '@vivified/service-kit';
+import type { AuditEmitter, ServiceLogger } from '@vivified/service-kit';
+import { AUDIT_EMITTER, SERVICE_LOGGER } from '@vivified/service-kit';
 
 import type { SessionContext, UserDirectory, UserSnapshot } from '../identity.ports';
 import { USER_DIRECTORY } from '../identity.ports';
@@ -19,6 +20,9 @@ import { SessionsRepository } from './sessions.repository';
 
 const IDLE_MS = tokenContract.lifetimes.sessionIdle * 1000;
 const ABSOLUTE_MS = tokenContract.lifetimes.sessionAbsolute * 1000;
+/** Ended sessions are kept this long (for investigations), then deleted with their refresh tokens. */
+const ENDED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Why a refresh was refused; the reason of the error reply. */
 type Refusal =
@@ -41,8 +45,9 @@ const unauthenticated = (reason: Refusal) =>
 
 /** Sessions as refresh-token families (ADR-0005): rotation on every refresh, reuse detection, timeouts. */
 @Injectable()
-export class SessionsService {
+export class SessionsService implements OnModuleInit, OnModuleDestroy {
   private readonly clock: Clock;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly repository: SessionsRepository,
@@ -50,9 +55,35 @@ export class SessionsService {
     @Inject(REFRESH_TOKEN_HASHER) private readonly hasher: KeyedHasher,
     @Inject(USER_DIRECTORY) private readonly users: UserDirectory,
     @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
     @Optional() @Inject(CLOCK) clock?: Clock,
   ) {
     this.clock = clock ?? systemClock;
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => {
+      this.deleteEnded().catch((error: unknown) =>
+        this.logger.warn({ err: error }, 'session cleanup failed'),
+      );
+    }, CLEANUP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Deletes sessions that ended more than a week ago; answers how many. */
+  async deleteEnded(): Promise<number> {
+    const count = await this.repository.deleteEndedBefore(
+      new Date(this.clock.now().getTime() - ENDED_RETENTION_MS),
+    );
+    if (count > 0) {
+      this.logger.info({ sessions: count }, 'ended sessions deleted');
+    }
+
+    return count;
   }
 
   /** Opens a session for a user who just proved who they are. */
@@ -83,9 +114,12 @@ export class SessionsService {
     const now = this.clock.now();
     const hash = this.hasher.hash(refreshToken);
     const next = randomToken(32);
+    // the user is read before the transaction: a refresh must not hold a connection while it waits for another
+    const userId = await this.repository.userOfToken(hash);
+    const user = userId ? await this.users.findActive(userId) : undefined;
     const outcome = await this.repository.refresh(async (tx): Promise<RefreshOutcome> => {
       const session = await tx.lock(hash);
-      if (!session) {
+      if (!session || session.userId !== userId) {
         return { ok: false, refusal: 'invalid_refresh_token' };
       }
       if (session.revokedAt) {
@@ -104,7 +138,6 @@ export class SessionsService {
 
         return { ok: false, refusal: 'session_expired', session, revoked: reason };
       }
-      const user = await this.users.findActive(session.userId);
       if (!user) {
         await tx.revoke(session.sessionId, 'user_inactive', now);
 

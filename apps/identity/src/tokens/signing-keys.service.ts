@@ -162,7 +162,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       this.publicKeys.delete(kid);
     }
     for (const row of await this.repository.verifying(now)) {
-      await this.bucket.put(entryOf(row));
+      await this.bucket.publish(entryOf(row));
     }
     for (const kid of retired) {
       if (await this.bucket.has(kid)) {
