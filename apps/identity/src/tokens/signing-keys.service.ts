@@ -2,7 +2,7 @@ import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { JwksEntry, RotateKeyReply } from '@vivified/contracts';
 import { tokenContract } from '@vivified/contracts';
-import type { EnvelopeCipher } from '@vivified/crypto';
+import { EnvelopeCipher } from '@vivified/crypto';
 import type { Principal } from '@vivified/nats-transport';
 import type { AuditEmitter, ServiceLogger } from '@vivified/service-kit';
 import { AUDIT_EMITTER, SERVICE_LOGGER } from '@vivified/service-kit';
@@ -18,7 +18,6 @@ import {
 
 import type { Clock } from './clock';
 import { CLOCK, systemClock } from './clock';
-import { TOKEN_CIPHER } from './crypto.providers';
 import { JwksBucketClient } from './jwks-bucket.client';
 import type { NewSigningKey, PublicJwk, SigningKeyRow } from './signing-keys.repository';
 import { SigningKeysRepository } from './signing-keys.repository';
@@ -58,7 +57,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly repository: SigningKeysRepository,
     private readonly bucket: JwksBucketClient,
-    @Inject(TOKEN_CIPHER) private readonly cipher: EnvelopeCipher,
+    private readonly cipher: EnvelopeCipher,
     @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
     @Optional() @Inject(CLOCK) clock?: Clock,
