@@ -1,7 +1,22 @@
 import { Module } from '@nestjs/common';
 
+import { AuthController } from './auth/auth.controller';
+import { TokensController } from './auth/tokens.controller';
+import { CoreApi } from './core/core-api';
 import { HealthController } from './health/health.controller';
+import { OpenApiController, OpenApiDocument } from './http/openapi';
 import { InfoHandlers } from './info/info.handlers';
+import { UsersController } from './users/users.controller';
 
-@Module({ controllers: [InfoHandlers, HealthController] })
+@Module({
+  controllers: [
+    InfoHandlers,
+    HealthController,
+    OpenApiController,
+    AuthController,
+    TokensController,
+    UsersController,
+  ],
+  providers: [CoreApi, OpenApiDocument],
+})
 export class GatewayModule {}

@@ -1,21 +1,18 @@
 import './instrument';
 
-import { bootstrapService, env } from '@vivified/service-kit';
+import { bootstrapService } from '@vivified/service-kit';
 
+import { gatewayConfigSchema } from './config';
 import { GatewayModule } from './gateway.module';
+import { gatewayHttp } from './http/edge';
 import { telemetry, version } from './instrument';
 
 bootstrapService({
   service: 'gateway',
   version,
   module: GatewayModule,
-  configSchema: {
-    httpPort: env.port('VIVIFIED_GATEWAY_HTTP_PORT', {
-      default: 8080,
-      description: 'Port of the HTTP API and console',
-    }),
-  },
-  httpPortField: 'httpPort',
+  configSchema: gatewayConfigSchema,
+  http: gatewayHttp(version),
   onStopped: () => telemetry.shutdown(),
 }).catch((error: unknown) => {
   console.error(error);

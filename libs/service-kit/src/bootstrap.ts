@@ -7,6 +7,7 @@ import type {
 } from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AuthGuard, JwksKeyStore, ServiceTokenProvider, TokenVerifier } from '@vivified/auth';
 import type { ServiceName } from '@vivified/contracts';
@@ -55,10 +56,26 @@ export interface BootstrapOptions {
   migrationsDir?: string;
   /** Extra config fields of the service, parsed with the common ones. */
   configSchema?: ConfigSchema;
-  /** Serve the app's HTTP controllers on this config field's port (the gateway's API). */
-  httpPortField?: string;
+  /** Serve the app's HTTP controllers (the gateway's API). */
+  http?: HttpOptions;
   /** Called last when the service stops (flushes telemetry). */
   onStopped?: () => Promise<void>;
+}
+
+/** How a service serves HTTP controllers besides its ops port. */
+export interface HttpOptions {
+  /** The config field that holds the port. */
+  portField: string;
+  /** Fastify options read from the config (proxy trust, body limit). */
+  adapterOptions?: (config: BaseConfig & Record<string, unknown>) => {
+    trustProxy?: boolean;
+    bodyLimit?: number;
+  };
+  /**
+   * Called before the app listens: plugins, global filters, documents. A global filter set here must hand NATS
+   * handlers' errors back unchanged (as `PassThroughRpcExceptionFilter` does), since the microservice inherits it.
+   */
+  configure?: (app: NestFastifyApplication, config: BaseConfig & Record<string, unknown>) => Promise<void>;
 }
 
 /** A running service, for tests and for `main.ts` to stop. */
@@ -203,14 +220,21 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const strategy = new NatsTransport({ connection: nc, queue: service, guard, observer: metrics, logger });
   const nestLogger = new NestLoggerAdapter(logger);
   let app: INestApplication | INestMicroservice;
-  if (options.httpPortField) {
-    const http = await NestFactory.create(root, new FastifyAdapter({ trustProxy: false }), {
-      logger: nestLogger,
-    });
+  if (options.http) {
+    const { http: httpOptions } = options;
+    const http = await NestFactory.create<NestFastifyApplication>(
+      root,
+      new FastifyAdapter({ trustProxy: false, ...httpOptions.adapterOptions?.(config) }),
+      { logger: nestLogger },
+    );
     http.connectMicroservice({ strategy }, { inheritAppConfig: true });
-    http.useGlobalFilters(new PassThroughRpcExceptionFilter());
+    if (httpOptions.configure) {
+      await httpOptions.configure(http, config);
+    } else {
+      http.useGlobalFilters(new PassThroughRpcExceptionFilter());
+    }
     await http.startAllMicroservices();
-    await http.listen(config[options.httpPortField] as number, config.httpHost);
+    await http.listen(config[httpOptions.portField] as number, config.httpHost);
     app = http;
   } else {
     const micro = await NestFactory.createMicroservice(root, { strategy, logger: nestLogger });

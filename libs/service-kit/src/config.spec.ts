@@ -111,6 +111,9 @@ describe(baseConfigSchema.name, () => {
       otlpEndpoint: undefined,
       httpHost: '127.0.0.1',
       opsPort: 9105,
+      kekFile: '.vivified/kek.json',
+      kek: undefined,
+      serviceSecret: undefined,
     });
   });
 

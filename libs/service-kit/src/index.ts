@@ -74,5 +74,5 @@ export {
 } from './service-kit.module';
 export type { ServiceRuntime } from './service-kit.module';
 export { NATS_CONNECTION, bootstrapService } from './bootstrap';
-export type { BootstrapOptions, RunningService } from './bootstrap';
+export type { BootstrapOptions, HttpOptions, RunningService } from './bootstrap';
 export { InfoService } from './info.service';

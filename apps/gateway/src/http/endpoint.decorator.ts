@@ -1,0 +1,71 @@
+import { applyDecorators, HttpCode } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiSecurity } from '@nestjs/swagger';
+
+import { LOGIN_RATE_LIMIT } from './http-setup';
+
+/** What one HTTP route is, for OpenAPI and the edge's limits. */
+export interface EndpointOptions {
+  /** One line for the API reference. */
+  summary: string;
+  /** Class of the request body (a contract DTO from libs/contracts). */
+  body?: abstract new () => object;
+  /** Class of the success body. */
+  reply?: abstract new () => object;
+  /** Success status. @default 200 */
+  status?: number;
+  /** Whether the route needs credentials (bearer JWT or API key). */
+  auth: boolean;
+  /** Counted against the stricter login limit per address. @default false */
+  login?: boolean;
+}
+
+const ref = (type: abstract new () => object) => ({ $ref: `#/components/schemas/${type.name}` });
+
+/** One decorator per route: OpenAPI operation, body and reply schemas, auth, status, rate-limit class. */
+export function Endpoint(options: EndpointOptions): MethodDecorator {
+  const status = options.status ?? 200;
+  const decorators = [
+    ApiOperation({ summary: options.summary }),
+    HttpCode(status),
+    ApiResponse({
+      status,
+      description: 'success',
+      ...(options.reply ? { schema: ref(options.reply) } : {}),
+    }),
+    ApiResponse({
+      status: 400,
+      description: 'invalid request',
+      schema: { $ref: '#/components/schemas/ErrorEnvelope' },
+    }),
+    ApiResponse({
+      status: 429,
+      description: 'rate limited',
+      schema: { $ref: '#/components/schemas/ErrorEnvelope' },
+    }),
+  ];
+  if (options.body) {
+    decorators.push(ApiBody({ schema: ref(options.body) }));
+  }
+  if (options.auth) {
+    decorators.push(
+      ApiBearerAuth(),
+      ApiSecurity('apiKey'),
+      ApiResponse({
+        status: 401,
+        description: 'not authenticated',
+        schema: { $ref: '#/components/schemas/ErrorEnvelope' },
+      }),
+      ApiResponse({
+        status: 403,
+        description: 'denied by policy',
+        schema: { $ref: '#/components/schemas/ErrorEnvelope' },
+      }),
+    );
+  }
+  if (options.login) {
+    decorators.push(RouteConfig({ rateLimitClass: LOGIN_RATE_LIMIT }));
+  }
+
+  return applyDecorators(...decorators);
+}

@@ -1,0 +1,266 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { opsPortEnv } from '@vivified/contracts';
+import type { RunningService } from '@vivified/service-kit';
+import { bootstrapService } from '@vivified/service-kit';
+import type { TestDatabase, TestNatsServer } from '@vivified/testing';
+import { createTestDatabase, freePort, startNatsServer, waitFor } from '@vivified/testing';
+import * as OTPAuth from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { gatewayConfigSchema } from '../src/config';
+import { GatewayModule } from '../src/gateway.module';
+import { gatewayHttp } from '../src/http/edge';
+
+const root = join(__dirname, '..', '..', '..');
+const ADMIN_PASSWORD = 'Correct-Horse-Battery-9';
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/** The gateway's HTTP API in this process, identity as a built process, both on a NATS and database of their own. */
+describe('gateway HTTP edge with identity behind it', () => {
+  let nats: TestNatsServer;
+  let db: TestDatabase;
+  let identity: ChildProcess;
+  let identityOutput = '';
+  let gateway: RunningService;
+  let base: string;
+
+  async function call(
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...options.headers,
+      },
+      ...(options.body === undefined
+        ? {}
+        : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
+    });
+    const text = await response.text();
+
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
+  }
+
+  beforeAll(async () => {
+    const main = join(root, 'apps', 'identity', 'dist', 'main.js');
+    if (!existsSync(main)) {
+      throw new Error(`${main} is missing: run npm run build first (npm test does)`);
+    }
+    [nats, db] = await Promise.all([startNatsServer(), createTestDatabase('vivified_gateway')]);
+    const shared = {
+      VIVIFIED_NATS_URL: nats.url,
+      VIVIFIED_DATABASE_URL: db.url,
+      VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
+      VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
+      VIVIFIED_LOG_LEVEL: 'warn',
+    };
+    const identityOps = await freePort();
+    identity = spawn(process.execPath, [main], {
+      cwd: root,
+      env: {
+        PATH: process.env['PATH'],
+        ...shared,
+        [opsPortEnv('identity')]: String(identityOps),
+        VIVIFIED_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    identity.stdout?.on('data', (chunk: Buffer) => (identityOutput += chunk.toString()));
+    identity.stderr?.on('data', (chunk: Buffer) => (identityOutput += chunk.toString()));
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${identityOps}/health/ready`).catch(() => undefined))?.ok === true,
+      { timeoutMs: 30_000, what: 'identity to be ready' },
+    ).catch((error: unknown) => {
+      throw new Error(`identity did not start; its output:\n${identityOutput}`, { cause: error });
+    });
+    const httpPort = await freePort();
+    Object.assign(process.env, {
+      ...shared,
+      [opsPortEnv('gateway')]: String(await freePort()),
+      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
+      VIVIFIED_GATEWAY_LOGIN_RATE_LIMIT: '10',
+    });
+    gateway = await bootstrapService({
+      service: 'gateway',
+      version: '0.0.0-test',
+      module: GatewayModule,
+      configSchema: gatewayConfigSchema,
+      http: gatewayHttp('0.0.0-test'),
+    });
+    base = `http://127.0.0.1:${httpPort}`;
+    // the gateway learns identity's keys from the JWKS bucket
+    await waitFor(async () => (await call('GET', '/.well-known/jwks.json')).status === 200, {
+      timeoutMs: 10_000,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    identity?.kill('SIGTERM');
+    await new Promise((resolve) =>
+      identity?.exitCode === null ? identity.once('exit', resolve) : resolve(undefined),
+    );
+    await Promise.allSettled([nats?.stop(), db?.drop()]);
+  });
+
+  let adminToken: string;
+
+  it('sends security headers and closes CORS', async () => {
+    const answer = await call('GET', '/health', { headers: { origin: 'https://evil.example' } });
+
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(answer.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(answer.headers.get('x-frame-options')).toBe('DENY');
+    expect(answer.headers.get('strict-transport-security')).toBeNull();
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('publishes the OpenAPI document with the auth routes and their schemas', async () => {
+    const answer = await call('GET', '/v1/openapi.json');
+    const paths = answer.body['paths'] as Record<string, unknown>;
+    const schemas = (answer.body['components'] as { schemas: Record<string, unknown> }).schemas;
+
+    expect(answer.status).toBe(200);
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining(['/v1/auth/login', '/v1/me', '/v1/users', '/.well-known/jwks.json']),
+    );
+    expect(schemas).toHaveProperty('LoginRequest');
+    expect(schemas).toHaveProperty('ErrorEnvelope');
+  });
+
+  it('serves the JWKS with public members only', async () => {
+    const answer = await call('GET', '/.well-known/jwks.json');
+    const keys = answer.body['keys'] as Array<Record<string, unknown>>;
+
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
+    expect(keys[0]).not.toHaveProperty('d');
+    expect(answer.headers.get('cache-control')).toContain('max-age');
+  });
+
+  it('walks the first admin through TOTP enrolment at first login', async () => {
+    const first = await call('POST', '/v1/auth/login', {
+      body: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ mfaEnrollmentRequired: true });
+    const enrollmentToken = first.body['enrollmentToken'] as string;
+
+    const setup = await call('POST', '/v1/auth/mfa/totp/setup', { body: { enrollmentToken } });
+    expect(setup.status).toBe(200);
+    const totp = new OTPAuth.TOTP({
+      secret: OTPAuth.Secret.fromBase32(setup.body['secret'] as string),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    });
+    const enabled = await call('POST', '/v1/auth/mfa/totp/enable', {
+      body: { enrollmentToken, code: totp.generate() },
+    });
+
+    expect(enabled.status).toBe(200);
+    expect(enabled.body['backupCodes']).toHaveLength(10);
+    adminToken = enabled.body['accessToken'] as string;
+    const me = await call('GET', '/v1/me', { token: adminToken });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ username: 'admin', mfaEnrolled: true });
+    expect(me.body['traits']).not.toContain('handles_phi');
+  });
+
+  it('answers the error envelope: 401 without credentials, 400 for bad bodies and JSON, 404 for unknown routes', async () => {
+    const anonymous = await call('GET', '/v1/users');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+
+    const invalid = await call('POST', '/v1/users', {
+      token: adminToken,
+      body: { username: 'x', password: 1 },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+
+    const badJson = await call('POST', '/v1/auth/login', { body: '{"username":' });
+    expect(badJson.status).toBe(400);
+    expect(badJson.body).toHaveProperty('error.code');
+
+    const missing = await call('GET', '/v1/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it('lets an admin create a viewer, who may read their profile but not manage users', async () => {
+    const created = await call('POST', '/v1/users', {
+      token: adminToken,
+      body: { username: 'vera', password: 'Viewer-Password-2026', roles: ['viewer'] },
+    });
+    expect(created.status).toBe(201);
+
+    const login = await call('POST', '/v1/auth/login', {
+      body: { username: 'vera', password: 'Viewer-Password-2026' },
+    });
+    expect(login.status).toBe(200);
+    const viewerToken = login.body['accessToken'] as string;
+    expect(viewerToken).toEqual(expect.any(String));
+
+    expect((await call('GET', '/v1/me', { token: viewerToken })).body).toMatchObject({ username: 'vera' });
+    const denied = await call('GET', '/v1/users', { token: viewerToken });
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({ error: { code: 'POLICY_DENIED' } });
+
+    const refreshed = await call('POST', '/v1/auth/refresh', {
+      body: { refreshToken: login.body['refreshToken'] },
+    });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body['refreshToken']).not.toBe(login.body['refreshToken']);
+  });
+
+  it('authenticates with an API key exchanged at identity', async () => {
+    const created = await call('POST', '/v1/api-keys', {
+      token: adminToken,
+      body: { name: 'ci', scopes: ['viewer'] },
+    });
+    expect(created.status).toBe(201);
+    const apiKey = created.body['apiKey'] as string;
+
+    const me = await call('GET', '/v1/me', { headers: { 'x-api-key': apiKey } });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ username: 'admin' });
+    const wrong = await call('GET', '/v1/me', { headers: { 'x-api-key': `${apiKey}x` } });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('rate-limits logins per address with standard headers', async () => {
+    let last: Answer | undefined;
+    for (let attempt = 0; attempt < 30 && last?.status !== 429; attempt += 1) {
+      last = await call('POST', '/v1/auth/login', {
+        body: { username: 'nobody', password: 'wrong-password-123' },
+      });
+      expect(last.headers.get('x-ratelimit-limit')).toBe('10');
+    }
+
+    expect(last?.status).toBe(429);
+    expect(last?.body).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    expect(last?.headers.get('retry-after')).toEqual(expect.any(String));
+  });
+});
