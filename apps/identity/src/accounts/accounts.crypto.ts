@@ -1,13 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import type { KekProvider } from '@vivified/crypto';
-import { createKekProvider, EnvelopeCipher, KeyedHasher } from '@vivified/crypto';
-import type { BaseConfig } from '@vivified/service-kit';
-import { SERVICE_CONFIG } from '@vivified/service-kit';
+import { KeyedHasher } from '@vivified/crypto';
+import { KEK_PROVIDER } from '@vivified/service-kit';
 
-/** The KEK provider of the accounts half (until service-kit provides one for the whole service). */
-export const ACCOUNTS_KEKS = Symbol('ACCOUNTS_KEKS');
-/** Seals TOTP secrets at rest (AAD `identity.totp:<user id>`). */
-export const TOTP_CIPHER = Symbol('TOTP_CIPHER');
 /** Keyed hash of backup codes (purpose `identity.backup-code`). */
 export const BACKUP_CODE_HASHER = Symbol('BACKUP_CODE_HASHER');
 /** Keyed hash of client addresses in the throttle table (purpose `identity.login-ip`). */
@@ -21,21 +16,14 @@ export const totpAad = (userId: string): string => `identity.totp:${userId}`;
 const hasher = (token: symbol, purpose: string): Provider => ({
   provide: token,
   useFactory: (keks: KekProvider) => KeyedHasher.fromProvider(keks, purpose),
-  inject: [ACCOUNTS_KEKS],
+  inject: [KEK_PROVIDER],
 });
 
-/** Key material of the accounts half, all derived from the deployment's KEKs. */
+/**
+ * Keyed hashers of the accounts half, derived from the deployment's KEKs (service-kit's `KEK_PROVIDER`). TOTP
+ * secrets are sealed with service-kit's `EnvelopeCipher`.
+ */
 export const accountsCryptoProviders: Provider[] = [
-  {
-    provide: ACCOUNTS_KEKS,
-    useFactory: (config: BaseConfig) => createKekProvider({ kek: config.kek, kekFile: config.kekFile }),
-    inject: [SERVICE_CONFIG],
-  },
-  {
-    provide: TOTP_CIPHER,
-    useFactory: (keks: KekProvider) => new EnvelopeCipher(keks),
-    inject: [ACCOUNTS_KEKS],
-  },
   hasher(BACKUP_CODE_HASHER, 'identity.backup-code'),
   hasher(LOGIN_IP_HASHER, 'identity.login-ip'),
   hasher(USERNAME_HASHER, 'identity.audit-username'),

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EnvelopeCipher, KeyedHasher } from '@vivified/crypto';
+import { EnvelopeCipher } from '@vivified/crypto';
+import type { KeyedHasher } from '@vivified/crypto';
 
 import type { AccountsClock } from '../accounts.clock';
 import { ACCOUNTS_CLOCK } from '../accounts.clock';
-import { BACKUP_CODE_HASHER, TOTP_CIPHER, totpAad } from '../accounts.crypto';
+import { BACKUP_CODE_HASHER, totpAad } from '../accounts.crypto';
 import { backupCodeHashInput, generateBackupCodes, normalizeBackupCode } from './backup-codes';
 import { MfaRepository } from './mfa.repository';
 import { matchTotpStep } from './totp';
@@ -13,7 +14,7 @@ import { matchTotpStep } from './totp';
 export class SecondFactorService {
   constructor(
     private readonly repository: MfaRepository,
-    @Inject(TOTP_CIPHER) private readonly cipher: EnvelopeCipher,
+    private readonly cipher: EnvelopeCipher,
     @Inject(BACKUP_CODE_HASHER) private readonly hasher: KeyedHasher,
     @Inject(ACCOUNTS_CLOCK) private readonly clock: AccountsClock,
   ) {}
