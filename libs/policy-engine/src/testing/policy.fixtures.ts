@@ -4,6 +4,7 @@ import type { Classification } from '@vivified/contracts';
 import { actionSpec } from '../actions/action-catalog';
 import type { PolicyBundle } from '../bundle/policy-bundle';
 import type { PolicyInput, PolicyParty, PolicyPrincipal } from '../policy-types';
+import { traitRegistry } from '../traits/trait-registry';
 
 /** The traits of identity's default roles (apps/identity/migrations/0002_accounts.sql, ARCHITECTURE §4). */
 export const roleTraits = {
@@ -97,4 +98,21 @@ export function input(
 /** A bundle with these rules. */
 export function bundle(rules: PolicyBundle['rules'] = [], version = 7): PolicyBundle {
   return { version, createdAt: '2026-01-01T00:00:00.000Z', rules };
+}
+
+/** `name` plus every trait its requirements need, transitively (the first alternative of an any-of). */
+export function withRequirements(name: string): string[] {
+  const out = new Set<string>([name]);
+  const queue = [name];
+  while (queue.length > 0) {
+    const definition = traitRegistry.canonical(queue.pop()!)!;
+    for (const required of [...definition.requires, ...definition.requiresAnyOf.slice(0, 1)]) {
+      if (!out.has(required)) {
+        out.add(required);
+        queue.push(required);
+      }
+    }
+  }
+
+  return [...out];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { roleTraits } from '../testing/policy.fixtures';
+import { roleTraits, withRequirements } from '../testing/policy.fixtures';
 import { reservedTraitWords, traitDefinitions } from './trait-catalog';
 import {
   blockedPluginTraits,
@@ -127,24 +127,6 @@ const CONFLICTS: Array<[string, string]> = [
   ['handles_confidential', 'handles_public'],
   ['system_core', 'system_plugin'],
 ];
-
-/** A trait list that satisfies every requirement of `name` for its holder kind, plus `name`. */
-function withRequirements(name: string): string[] {
-  const out = new Set<string>([name]);
-  const queue = [name];
-  while (queue.length > 0) {
-    const definition = traitRegistry.canonical(queue.pop()!)!;
-    const needed = [...definition.requires, ...definition.requiresAnyOf.slice(0, 1)];
-    for (const required of needed) {
-      if (!out.has(required)) {
-        out.add(required);
-        queue.push(required);
-      }
-    }
-  }
-
-  return [...out];
-}
 
 describe(TraitRegistry.name, () => {
   it("holds every one of the predecessor's 54 traits", () => {
