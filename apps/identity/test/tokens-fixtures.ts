@@ -40,14 +40,17 @@ export class TestClock implements Clock {
 export interface TokensHarness {
   readonly nats: TestNatsServer;
   readonly db: TestDatabase;
+  /** The first replica's service. */
   readonly service: RunningService;
+  /** Every replica (one unless asked for more). */
+  readonly replicas: readonly TokensReplica[];
   readonly nc: NatsConnection;
   readonly client: VivifiedClient;
   readonly env: Readonly<Record<string, string>>;
   readonly clock: TestClock;
-  /** The TokenIssuer port, as the accounts half calls it. */
+  /** The first replica's TokenIssuer port, as the accounts half calls it. */
   readonly issuer: TokenIssuer;
-  /** Any provider of the running app. */
+  /** Any provider of the first replica. */
   get<T>(token: Type<T> | symbol): T;
   /** Creates an active user with these roles straight in the database; answers its snapshot. */
   createUser(roles: string[]): Promise<UserSnapshot>;
@@ -64,30 +67,22 @@ export interface TokensHarness {
   stop(): Promise<void>;
 }
 
-/** Starts identity exactly as `main.ts` does, plus a global CLOCK and a handle on its providers. */
-export async function startTokens(overrides: Record<string, string> = {}): Promise<TokensHarness> {
-  const [nats, db, opsPort] = await Promise.all([
-    startNatsServer(),
-    createTestDatabase('vivified_identity_tokens'),
-    freePort(),
-  ]);
-  const env: Record<string, string> = {
-    VIVIFIED_NATS_URL: nats.url,
-    VIVIFIED_DATABASE_URL: db.url,
-    VIVIFIED_LOG_LEVEL: 'silent',
-    [opsPortEnv('identity')]: String(opsPort),
-    VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
-    VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
-    VIVIFIED_ADMIN_USERNAME: 'admin',
-    VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9',
-    ...overrides,
-  };
-  Object.assign(process.env, env);
-  // the audit service owns VIVIFIED_AUDIT and does not run here: create it so identity's records are kept
-  const setup = await connectNats({ servers: [nats.url], name: 'tokens-test-setup' });
-  await ensureStream(await setup.nc.jetstreamManager(), streams.audit);
-  await setup.nc.drain();
-  const clock = new TestClock();
+/** One identity process of a {@link TokensHarness}. */
+export interface TokensReplica {
+  readonly service: RunningService;
+  readonly issuer: TokenIssuer;
+  get<T>(token: Type<T> | symbol): T;
+}
+
+/** Options of {@link startTokens}. */
+export interface StartTokensOptions {
+  /** Environment added to or replacing the defaults. */
+  env?: Record<string, string>;
+  /** How many identity replicas start at once on the same NATS and database. @default 1 */
+  replicas?: number;
+}
+
+async function startReplica(clock: TestClock): Promise<TokensReplica> {
   let moduleRef: ModuleRef | undefined;
 
   @Injectable()
@@ -111,10 +106,6 @@ export async function startTokens(overrides: Record<string, string> = {}): Promi
     migrationsDir: join(__dirname, '..', 'migrations'),
     configSchema: identityConfigSchema,
   });
-  const { nc } = await connectNats({ servers: [nats.url], name: 'tokens-test-caller' });
-  const pg = new Client({ connectionString: db.url, options: '-c search_path=identity,public' });
-  await pg.connect();
-  const kv: KV = await ensureBucket(nc, buckets.jwks);
   const get = <T>(token: Type<T> | symbol): T => {
     if (!moduleRef) {
       throw new Error('the app did not start');
@@ -122,6 +113,52 @@ export async function startTokens(overrides: Record<string, string> = {}): Promi
 
     return moduleRef.get<T>(token, { strict: false });
   };
+
+  return { service, get, issuer: get<TokenIssuer>(TOKEN_ISSUER) };
+}
+
+/**
+ * Starts identity exactly as `main.ts` does, plus a global CLOCK and a handle on its providers; with `replicas`,
+ * several at once on the same NATS and database (they race for migrations and the first signing key).
+ */
+export async function startTokens(options: StartTokensOptions = {}): Promise<TokensHarness> {
+  const count = options.replicas ?? 1;
+  const [nats, db, ...opsPorts] = await Promise.all([
+    startNatsServer(),
+    createTestDatabase('vivified_identity_tokens'),
+    ...Array.from({ length: count }, () => freePort()),
+  ]);
+  const env: Record<string, string> = {
+    VIVIFIED_NATS_URL: nats.url,
+    VIVIFIED_DATABASE_URL: db.url,
+    VIVIFIED_LOG_LEVEL: 'silent',
+    VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
+    VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
+    VIVIFIED_ADMIN_USERNAME: 'admin',
+    VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9',
+    ...options.env,
+  };
+  Object.assign(process.env, env);
+  // the audit service owns VIVIFIED_AUDIT and does not run here: create it so identity's records are kept
+  const setup = await connectNats({ servers: [nats.url], name: 'tokens-test-setup' });
+  await ensureStream(await setup.nc.jetstreamManager(), streams.audit);
+  await setup.nc.drain();
+  const clock = new TestClock();
+  // the bootstrap reads the environment synchronously when called, so each replica gets its own ops port
+  const starting = opsPorts.map((port) => {
+    process.env[opsPortEnv('identity')] = String(port);
+
+    return startReplica(clock);
+  });
+  const replicas = await Promise.all(starting);
+  const [first] = replicas;
+  if (!first) {
+    throw new Error('no replica started');
+  }
+  const { nc } = await connectNats({ servers: [nats.url], name: 'tokens-test-caller' });
+  const pg = new Client({ connectionString: db.url, options: '-c search_path=identity,public' });
+  await pg.connect();
+  const kv: KV = await ensureBucket(nc, buckets.jwks);
   const sql = async <R extends object>(text: string, values: unknown[] = []) =>
     (await pg.query<R>(text, values)).rows;
   const bucketKeys = async () => {
@@ -142,13 +179,14 @@ export async function startTokens(overrides: Record<string, string> = {}): Promi
   return {
     nats,
     db,
-    service,
+    service: first.service,
+    replicas,
     nc,
     client: new VivifiedClient(nc),
     env,
     clock,
-    issuer: get<TokenIssuer>(TOKEN_ISSUER),
-    get,
+    issuer: first.issuer,
+    get: (token) => first.get(token),
     sql,
     async createUser(roles) {
       const id = randomUUID();
@@ -195,7 +233,7 @@ export async function startTokens(overrides: Record<string, string> = {}): Promi
     async stop() {
       await pg.end().catch(() => undefined);
       await nc.drain().catch(() => undefined);
-      await service.stop();
+      await Promise.allSettled(replicas.map((replica) => replica.service.stop()));
       await Promise.allSettled([nats.stop(), db.drop()]);
     },
   };
