@@ -83,7 +83,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   /** The key to sign with now; re-checks the database now and then, as another replica may have rotated. */
   async signingKey(): Promise<ActiveSigningKey> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     if (this.active && now - this.active.checkedAt < CURRENT_KEY_TTL_MS) {
       return this.active.key;
     }
@@ -127,7 +127,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
       return demoted;
     });
-    this.active = { key: fresh.active, checkedAt: Date.now() };
+    this.active = { key: fresh.active, checkedAt: this.clock.now().getTime() };
     if (previous) {
       this.publicKeys.delete(previous.kid);
     }
