@@ -132,7 +132,7 @@ describe('identity tokens: plugin, service and API-key tokens', () => {
       const wrong = await refusal(
         identity.client.request(subjects.identity.tokens.plugin, {
           pluginId: 'acme-mail',
-          clientSecret: `${clientSecret.slice(0, -1)}A`,
+          clientSecret: `${clientSecret.slice(0, -1)}${clientSecret.endsWith('A') ? 'B' : 'A'}`,
         }),
       );
       const unknown = await refusal(
