@@ -13,6 +13,16 @@ export type {
   ProxyRule,
   ValidateAdminRulesOptions,
 } from './bundle/policy-bundle';
+export {
+  bundleKeyId,
+  bundleSigningKeys,
+  bundleSigningPurpose,
+  canonicalBundleJson,
+  signBundle,
+  signedBundleFormat,
+  verifySignedBundle,
+} from './bundle/signed-bundle';
+export type { BundleSigningKeys, SignedPolicyBundle } from './bundle/signed-bundle';
 export { CachedPolicyEngine, decisionCacheKey } from './engine/decision-cache';
 export type { DecisionCacheOptions, DecisionCacheStats } from './engine/decision-cache';
 export { PolicyEngine } from './engine/policy-engine';
