@@ -92,6 +92,34 @@ export { PUBLIC, defineRpc } from './rpc';
 export type { Access, PrincipalKind, RpcContract } from './rpc';
 export { rpcContract, rpcContracts } from './rpc-map';
 export type { RpcMap, RpcReply, RpcRequest, RpcSubject } from './rpc-map';
+export {
+  auditLevels,
+  BoundedJsonObjectConstraint,
+  configSchemaProblem,
+  CONTRACT_NAME_PATTERN,
+  deliveryModes,
+  EVENT_TYPE_PATTERN,
+  HEALTH_CHECK_PATH_PATTERN,
+  healthCheckTypes,
+  HIPAA_CONTROL_PATTERN,
+  ManifestCompliance,
+  ManifestDelivery,
+  ManifestEvents,
+  ManifestHealthCheck,
+  manifestLimits,
+  ManifestOperation,
+  ManifestResources,
+  ManifestSecurity,
+  OPERATION_NAME_PATTERN,
+  PLUGIN_ID_PATTERN,
+  PluginManifest,
+  RATE_LIMIT_NAME_PATTERN,
+  RateLimitMapConstraint,
+  rateLimitsProblem,
+  SEMVER_PATTERN,
+  TRAIT_NAME_PATTERN,
+} from './registry/manifest';
+export type { DeliveryMode, HealthCheckType, ManifestAuditLevel } from './registry/manifest';
 export { PluginStatusEntry, pluginStatuses } from './registry/plugin-status';
 export type { PluginStatus } from './registry/plugin-status';
 export { buckets, bucketsOwnedBy, consumers, streams, streamsOwnedBy } from './streams';
