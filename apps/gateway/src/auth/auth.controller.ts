@@ -173,7 +173,11 @@ export class AuthController {
     login: true,
   })
   loginVerify(@Body() body: unknown, @Caller() caller: EdgeCaller) {
-    return this.core.call(subjects.identity.webauthn.loginVerify, body, { ip: caller.ip });
+    return this.core.call(
+      subjects.identity.webauthn.loginVerify,
+      { ...bodyOf(body), ...seenBy(caller) },
+      { ip: caller.ip },
+    );
   }
 
   @Get('v1/auth/webauthn/credentials')
