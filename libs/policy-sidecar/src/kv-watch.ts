@@ -1,0 +1,225 @@
+import type { TransportLogger } from '@vivified/nats-transport';
+import { silentLogger } from '@vivified/nats-transport';
+import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import { NatsError } from 'nats';
+
+/** Options of a {@link KvWatch}. */
+export interface KvWatchOptions {
+  /** The bucket; it is bound, never created (its owner creates it). */
+  bucket: string;
+  /**
+   * Keys to watch (NATS wildcards allowed).
+   * @default '>'
+   */
+  key?: string;
+  /**
+   * First and longest pause between attempts to bind the bucket or to watch again, in milliseconds. The longest
+   * pause bounds how late a bucket created after the start is seen.
+   * @default [250, 1000]
+   */
+  retryDelayMs?: readonly [number, number];
+  /**
+   * How long `start()` waits for the first load before it lets the service go on (the watch continues).
+   * @default 5000
+   */
+  startTimeoutMs?: number;
+  /** Named in log lines (`plugin status`, `policy bundle`). */
+  what: string;
+  logger?: TransportLogger;
+}
+
+/** What a {@link KvWatch} reports. */
+export interface KvWatchHandler {
+  /** Every put, delete and purge, in revision order, the current values first after each (re)watch. */
+  onEntry(entry: KvEntry): void;
+  /** After the current values have been replayed; `seen` holds the keys that exist now. */
+  onLoaded(seen: ReadonlySet<string>): void;
+}
+
+const STREAM_NOT_FOUND = 10059;
+
+class BucketMissingError extends Error {
+  constructor(bucket: string) {
+    super(`bucket ${bucket} does not exist yet`);
+  }
+}
+
+/**
+ * Keeps a watch on a KV bucket that another service owns: waits for the bucket to exist, replays the current
+ * values, then follows every change (a change reaches the handler within milliseconds), and watches again after
+ * any failure (reconnect, bucket recreated). Shared by the plugin status and the policy bundle stores.
+ */
+export class KvWatch {
+  private readonly key: string;
+  private readonly retryDelayMs: readonly [number, number];
+  private readonly startTimeoutMs: number;
+  private readonly log: TransportLogger;
+  private watcher: QueuedIterator<KvEntry> | undefined;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loadedOnce = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: KvWatchOptions,
+    private readonly handler: KvWatchHandler,
+  ) {
+    this.key = options.key ?? '>';
+    this.retryDelayMs = options.retryDelayMs ?? [250, 1_000];
+    this.startTimeoutMs = options.startTimeoutMs ?? 5_000;
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** Whether the current values have been read at least once. */
+  get loaded(): boolean {
+    return this.loadedOnce;
+  }
+
+  /**
+   * Starts watching. Resolves once the current values are loaded, or as soon as the bucket turns out not to
+   * exist yet, or after `startTimeoutMs`; the watch keeps trying in the background.
+   */
+  async start(): Promise<void> {
+    if (this.loop) {
+      return;
+    }
+    let settle!: () => void;
+    const firstAttempt = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.loop = this.run(settle);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      firstAttempt,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.startTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Stops watching. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher?.stop();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(settle: () => void): Promise<void> {
+    const { bucket, what } = this.options;
+    let delay = this.retryDelayMs[0];
+    let reported = false;
+    while (!this.stopped) {
+      try {
+        const kv = await this.bind();
+        await this.watch(kv, settle);
+        delay = this.retryDelayMs[0];
+      } catch (error) {
+        settle();
+        if (this.stopped) {
+          break;
+        }
+        if (error instanceof BucketMissingError) {
+          if (!reported) {
+            this.log.info({ bucket }, `waiting for the ${what} bucket`);
+            reported = true;
+          }
+        } else {
+          this.log.warn({ err: error, bucket }, `${what} watch failed, retrying`);
+        }
+      }
+      if (!this.stopped) {
+        await this.pause(delay);
+        delay = Math.min(delay * 2, this.retryDelayMs[1]);
+      }
+    }
+  }
+
+  private async bind(): Promise<KV> {
+    const { bucket } = this.options;
+    const jsm = await this.nc.jetstreamManager();
+    try {
+      const info = await jsm.streams.info(`KV_${bucket}`);
+
+      return await this.nc
+        .jetstream()
+        .views.kv(bucket, { bindOnly: true, allow_direct: info.config.allow_direct });
+    } catch (error) {
+      if (error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND) {
+        throw new BucketMissingError(bucket);
+      }
+      throw error;
+    }
+  }
+
+  private async watch(kv: KV, settle: () => void): Promise<void> {
+    // keys put in the replay of current values: anything else held from an earlier watch is gone
+    const seen = new Set<string>();
+    let done = false;
+    let iterating = false;
+    let early = false;
+    let replayLength: number | undefined;
+    let processed = 0;
+    const finish = () => {
+      if (!done) {
+        done = true;
+        this.loadedOnce = true;
+        this.handler.onLoaded(seen);
+        settle();
+      }
+    };
+    // nats.js calls this either in order after the last replayed entry (while we iterate), or at once inside
+    // kv.watch() when the replay was already queued; then the replay is what the iterator has received so far
+    const watcher = await kv.watch({
+      key: this.key,
+      initializedFn: () => {
+        if (iterating) {
+          finish();
+        } else {
+          early = true;
+        }
+      },
+    });
+    this.watcher = watcher;
+    if (this.stopped) {
+      watcher.stop();
+    }
+    if (early) {
+      replayLength = watcher.getReceived();
+      if (replayLength === 0) {
+        finish();
+      }
+    }
+    iterating = true;
+    for await (const entry of watcher) {
+      processed += 1;
+      if (!done && entry.operation === 'PUT') {
+        seen.add(entry.key);
+      }
+      try {
+        this.handler.onEntry(entry);
+      } catch (error) {
+        this.log.error(
+          { err: error, bucket: this.options.bucket, key: entry.key },
+          'bucket entry handler failed',
+        );
+      }
+      if (replayLength !== undefined && processed >= replayLength) {
+        finish();
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
