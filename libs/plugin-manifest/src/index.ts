@@ -1,1 +1,11 @@
-export {};
+export { domainProblem, domainViolationCodes, normalizeDomain } from './domains';
+export type { DomainCheckOptions, DomainProblem, DomainViolationCode } from './domains';
+export { canonicalJson, manifestDigest } from './manifest-digest';
+export { PHI_MIN_RETENTION_DAYS, resourceBounds } from './security-rules';
+export type { SecurityRuleOptions } from './security-rules';
+export { sensitiveRequests, sensitiveTraits } from './sensitive-requests';
+export type { SensitiveRequests, SensitiveTrait } from './sensitive-requests';
+export { validateManifest } from './validate-manifest';
+export type { ManifestValidation, ValidateManifestOptions } from './validate-manifest';
+export { manifestViolationCodes } from './violations';
+export type { ManifestViolation, ManifestViolationCode } from './violations';
