@@ -88,6 +88,31 @@ export type {
 } from './identity/webauthn.rpc';
 export { InfoReply, InfoRequest } from './info/info.rpc';
 export { defaultOpsPorts, opsPortEnv } from './ports';
+export {
+  PolicyDecideRequest,
+  PolicyDecisionView,
+  PolicyPartyInput,
+  PolicyPrincipalInput,
+  PolicyResourceInput,
+  PolicySimulateRequest,
+  PolicySimulationView,
+  PolicyTrailEntryView,
+} from './policy/decision.rpc';
+export { policyContracts, policyReaderTraits, policyWriterTraits } from './policy/policy.rpc';
+export {
+  PolicyBundleGetRequest,
+  PolicyRulesGetRequest,
+  PolicyRulesHistoryReply,
+  PolicyRulesHistoryRequest,
+  PolicyRulesPutRequest,
+  PolicyRulesView,
+  PolicyRuleVersionView,
+  SignedPolicyBundleView,
+  policyBundleKey,
+  policyRuleLimits,
+} from './policy/rules.rpc';
+export type { AdminRuleBody, BreakGlassRuleBody, OperatorRuleBody, ProxyRuleBody } from './policy/rules.rpc';
+export { TraitListReply, TraitListRequest, TraitView } from './policy/traits.rpc';
 export { PUBLIC, defineRpc } from './rpc';
 export type { Access, PrincipalKind, RpcContract } from './rpc';
 export { rpcContract, rpcContracts } from './rpc-map';

@@ -2,6 +2,7 @@ import { accountsContracts } from './identity/accounts.rpc';
 import { tokensContracts } from './identity/tokens.rpc';
 import { webauthnContracts } from './identity/webauthn.rpc';
 import { InfoReply, InfoRequest } from './info/info.rpc';
+import { policyContracts } from './policy/policy.rpc';
 import type { RpcContract } from './rpc';
 import { defineRpc, PUBLIC } from './rpc';
 import { subjects } from './subjects';
@@ -27,6 +28,7 @@ export const rpcContracts = {
   ...accountsContracts,
   ...tokensContracts,
   ...webauthnContracts,
+  ...policyContracts,
 } as const;
 
 /** Subject → `{ request, reply }` types, for the typed client and handlers. */

@@ -124,6 +124,28 @@ export const subjects = {
   policy: {
     /** Service name, version and uptime. Public. */
     info: 'vivified.v1.policy.info.get',
+    decision: {
+      /** A §5 decision from the current bundle, for core services. */
+      decide: 'vivified.v1.policy.decision.decide',
+      /** A what-if decision with the full rule trail, optionally against a draft rule set. */
+      simulate: 'vivified.v1.policy.decision.simulate',
+    },
+    rules: {
+      /** The current admin rules and their version. */
+      get: 'vivified.v1.policy.rules.get',
+      /** Replaces the admin rules (a new version, compiled, signed and published). */
+      put: 'vivified.v1.policy.rules.put',
+      /** Earlier versions of the admin rules, newest first. */
+      history: 'vivified.v1.policy.rules.history',
+    },
+    traits: {
+      /** The trait vocabulary. */
+      list: 'vivified.v1.policy.traits.list',
+    },
+    bundle: {
+      /** The current signed bundle, as published to KV. */
+      get: 'vivified.v1.policy.bundle.get',
+    },
   },
   registry: {
     /** Service name, version and uptime. Public. */
