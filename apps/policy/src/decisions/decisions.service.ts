@@ -80,7 +80,8 @@ export class DecisionsService {
     if (rules === undefined) {
       return { ...decisionView(this.bundles.decider().simulate(input)), draft: false, at: stamp };
     }
-    assertValidRules(rules, at);
+    // a draft may hold grants outside `at`: simulating before or after a grant is the point
+    assertValidRules(rules);
     const draft = new PolicyEngine({
       version: this.bundles.version + 1,
       createdAt: stamp,

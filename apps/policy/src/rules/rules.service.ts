@@ -33,11 +33,11 @@ export function problemsAsDetails(problems: readonly AdminRuleProblem[]): FieldE
 }
 
 /**
- * Every problem of a rule list at `now` (the engine's validator, plus what PostgreSQL's jsonb cannot store);
- * throws `VALIDATION_FAILED` listing them all.
+ * Every problem of a rule list (the engine's validator, plus what PostgreSQL's jsonb cannot store); throws
+ * `VALIDATION_FAILED` listing them all. With `now`, break-glass grants must also be current and time-boxed from now.
  */
-export function assertValidRules(rules: unknown, now: number): void {
-  const problems = [...validateAdminRules(rules, { now })];
+export function assertValidRules(rules: unknown, now?: number): void {
+  const problems = [...validateAdminRules(rules, now === undefined ? {} : { now })];
   if (JSON.stringify(rules).includes('\\u0000')) {
     problems.push({ index: null, path: 'rules', message: 'must not contain NUL characters' });
   }
