@@ -9,7 +9,7 @@ import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { AuthGuard, JwksKeyStore, ServiceTokenProvider, TokenVerifier } from '@vivified/auth';
+import { JwksKeyStore, ServiceTokenProvider, TokenVerifier } from '@vivified/auth';
 import type { ServiceName } from '@vivified/contracts';
 import { bucketsOwnedBy, streamsOwnedBy } from '@vivified/contracts';
 import { createKekProvider, EnvelopeCipher } from '@vivified/crypto';
@@ -21,6 +21,7 @@ import {
   PassThroughRpcExceptionFilter,
   VivifiedClient,
 } from '@vivified/nats-transport';
+import { bundleVerificationKey, startPolicySidecar } from '@vivified/policy-sidecar';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 
@@ -94,7 +95,8 @@ function schemaOf(service: ServiceName): string {
 /**
  * Starts one core service: config (fail fast), JSON logs, metrics and health on the ops port, PostgreSQL with
  * migrations (retrying until reachable), NATS (reconnecting forever), the streams and buckets it owns, the
- * signing keys and the token guard of every non-public handler, the service token (with
+ * signing keys, the policy sidecar on every non-public handler (token, live plugin status, local decision over
+ * the signed bundle from KV, decision audit), the service token (with
  * `VIVIFIED_SERVICE_SECRET`), the audit emitter, and the Nest app on the NATS transport. SIGTERM/SIGINT drain
  * everything in order.
  */
@@ -163,7 +165,6 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const keyStore = new JwksKeyStore(nc, { logger });
   await keyStore.start();
   const verifier = new TokenVerifier({ keys: keyStore });
-  const guard = new AuthGuard({ verifier, logger });
   // lazy: nothing is exchanged until the first outgoing request, so identity never waits on itself at start;
   // the exchange goes through a client of its own, without a token
   const tokenProvider = config.serviceSecret
@@ -182,6 +183,15 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     connection: monitor,
     logger,
     metrics,
+  });
+  // the policy sidecar guards every non-public handler; the plugin and policy buckets belong to registry and
+  // policy: until they exist every plugin is inactive and the built-in rules decide (empty bundle, version 0)
+  const policy = await startPolicySidecar(nc, {
+    verifier,
+    publicKey: await bundleVerificationKey(kekProvider),
+    audit: auditEmitter,
+    metrics,
+    logger,
   });
   const info = new InfoService(service, options.version);
 
@@ -208,6 +218,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
         auditEmitter,
         keyStore,
         verifier,
+        policySidecar: policy.sidecar,
         kekProvider,
         cipher,
         ...(pool ? { pool } : {}),
@@ -217,7 +228,13 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
       options.module,
     ],
   };
-  const strategy = new NatsTransport({ connection: nc, queue: service, guard, observer: metrics, logger });
+  const strategy = new NatsTransport({
+    connection: nc,
+    queue: service,
+    guard: policy.sidecar,
+    observer: metrics,
+    logger,
+  });
   const nestLogger = new NestLoggerAdapter(logger);
   let app: INestApplication | INestMicroservice;
   if (options.http) {
@@ -251,6 +268,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
       logger.info({}, 'stopping');
       await app.close();
       await auditEmitter.close();
+      await policy.stop();
       await keyStore.stop();
       await nc.drain().catch(() => undefined);
       await pool?.end();

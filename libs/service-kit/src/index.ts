@@ -48,7 +48,7 @@ export type {
 } from './database';
 export { NestLoggerAdapter, createLogger, redactPaths } from './logger';
 export type { CreateLoggerOptions, ServiceLogger } from './logger';
-export { METRIC_PREFIX, ServiceMetrics, handlerDurationBuckets } from './metrics';
+export { METRIC_PREFIX, ServiceMetrics, handlerDurationBuckets, policyDecisionBuckets } from './metrics';
 export type { AuditEmitOutcome, HandledEvent, HandlerObserver, ServiceMetricsOptions } from './metrics';
 export { NatsConnectionMonitor } from './nats-health';
 export type { ConnectionState, NatsMonitorLogger, NatsMonitorOptions } from './nats-health';

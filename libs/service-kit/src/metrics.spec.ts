@@ -74,6 +74,28 @@ describe(ServiceMetrics.name, () => {
     expect(sut.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
+  it('exposes the policy sidecar metrics: decisions by effect and rule, latency, bundle version, rejections', async () => {
+    const sut = new ServiceMetrics({ service: 'registry', processMetrics: false });
+
+    sut.policyDecision('allow', 'capability', 0.000004);
+    sut.policyDecision('allow', 'capability', 0.00003);
+    sut.policyDecision('deny', 'default_deny', 0.002);
+    sut.setPolicyBundleVersion(12);
+    sut.policyBundleRejected('signature');
+
+    const text = await sut.render();
+    expect(text).toContain(
+      'vivified_policy_decisions_total{effect="allow",rule="capability",service="registry"} 2',
+    );
+    expect(text).toContain(
+      'vivified_policy_decisions_total{effect="deny",rule="default_deny",service="registry"} 1',
+    );
+    expect(text).toContain('vivified_policy_decision_seconds_bucket{le="0.000005",service="registry"} 1');
+    expect(text).toContain('vivified_policy_decision_seconds_count{service="registry"} 3');
+    expect(text).toContain('vivified_policy_bundle_version{service="registry"} 12');
+    expect(text).toContain('vivified_policy_bundle_rejected_total{reason="signature",service="registry"} 1');
+  });
+
   it('names every metric, process metrics included, with the vivified_ prefix', async () => {
     const sut = new ServiceMetrics({ service: 'policy' });
 

@@ -1,4 +1,5 @@
 import type { HandledEvent, HandlerObserver } from '@vivified/nats-transport';
+import type { PolicySidecarMetrics } from '@vivified/policy-sidecar';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type { HandledEvent, HandlerObserver };
@@ -19,6 +20,11 @@ export const handlerDurationBuckets: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 
+/** Buckets of a local policy decision, 1 µs to 10 ms (a cache hit is well under the first). */
+export const policyDecisionBuckets: readonly number[] = [
+  0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01,
+];
+
 /** The metric name prefix: every metric of the platform starts with it. */
 export const METRIC_PREFIX = 'vivified_';
 
@@ -26,7 +32,7 @@ export const METRIC_PREFIX = 'vivified_';
  * The process's Prometheus registry and the platform's metrics. One per process; the ops server serves
  * {@link ServiceMetrics.registry} on `/metrics`, and the NATS transport reports handled messages to it.
  */
-export class ServiceMetrics implements HandlerObserver {
+export class ServiceMetrics implements HandlerObserver, PolicySidecarMetrics {
   /** The registry `/metrics` serves. */
   readonly registry = new Registry();
 
@@ -37,6 +43,10 @@ export class ServiceMetrics implements HandlerObserver {
   private readonly auditEmitted: Counter<'outcome'>;
   private readonly auditDropped: Counter;
   private readonly auditBuffered: Gauge;
+  private readonly policyDecisions: Counter<'effect' | 'rule'>;
+  private readonly policyDecisionDuration: Histogram;
+  private readonly policyBundleVersion: Gauge;
+  private readonly policyBundleRejections: Counter<'reason'>;
 
   constructor(options: ServiceMetricsOptions) {
     this.registry.setDefaultLabels({ service: options.service });
@@ -84,6 +94,29 @@ export class ServiceMetrics implements HandlerObserver {
       help: 'Audit records waiting in memory to be published',
       registers,
     });
+    this.policyDecisions = new Counter({
+      name: 'vivified_policy_decisions_total',
+      help: 'Policy sidecar decisions, by effect (allow, deny, sanitize) and deciding rule',
+      labelNames: ['effect', 'rule'] as const,
+      registers,
+    });
+    this.policyDecisionDuration = new Histogram({
+      name: 'vivified_policy_decision_seconds',
+      help: 'Time of a local policy decision (after token verification, before audit)',
+      buckets: [...policyDecisionBuckets],
+      registers,
+    });
+    this.policyBundleVersion = new Gauge({
+      name: 'vivified_policy_bundle_version',
+      help: 'Version of the policy bundle in force (0: none received yet, built-in rules only)',
+      registers,
+    });
+    this.policyBundleRejections = new Counter({
+      name: 'vivified_policy_bundle_rejected_total',
+      help: 'Policy bundles read from KV and refused (bad signature, other key, invalid, older version), by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    });
   }
 
   /** Counts one handled message (called by the NATS transport after every handler). */
@@ -116,6 +149,22 @@ export class ServiceMetrics implements HandlerObserver {
   /** Sets how many audit records wait in memory. */
   setAuditBuffered(count: number): void {
     this.auditBuffered.set(count);
+  }
+
+  /** Counts one policy decision and observes its duration. */
+  policyDecision(effect: string, rule: string, seconds: number): void {
+    this.policyDecisions.inc({ effect, rule });
+    this.policyDecisionDuration.observe(seconds);
+  }
+
+  /** Sets `vivified_policy_bundle_version`. */
+  setPolicyBundleVersion(version: number): void {
+    this.policyBundleVersion.set(version);
+  }
+
+  /** Counts a refused policy bundle. */
+  policyBundleRejected(reason: string): void {
+    this.policyBundleRejections.inc({ reason });
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -4,6 +4,7 @@ import { JwksKeyStore, ServiceTokenProvider, TokenVerifier } from '@vivified/aut
 import type { ServiceName } from '@vivified/contracts';
 import type { KekProvider } from '@vivified/crypto';
 import { EnvelopeCipher } from '@vivified/crypto';
+import { PolicySidecar } from '@vivified/policy-sidecar';
 import type { Pool } from 'pg';
 
 import { AuditEmitter } from './audit-emitter';
@@ -41,6 +42,8 @@ export interface ServiceRuntime<C = unknown> {
   keyStore?: JwksKeyStore;
   /** Verifies bearer tokens against {@link keyStore} (the gateway authenticates HTTP with it). */
   verifier?: TokenVerifier;
+  /** The policy guard of every non-public handler (services register lane input enrichers on it). */
+  policySidecar?: PolicySidecar;
   /** The service's own token, when `VIVIFIED_SERVICE_SECRET` is set. */
   tokenProvider?: ServiceTokenProvider;
   /** Where key-encryption keys come from. */
@@ -59,7 +62,7 @@ export class ServiceKitModule {
   /**
    * A global module providing {@link SERVICE_CONFIG}, {@link SERVICE_LOGGER}, {@link METRICS},
    * {@link AUDIT_EMITTER} and, when given, {@link PG_POOL}, {@link KEK_PROVIDER}, and by class `EnvelopeCipher`,
-   * `JwksKeyStore`, `TokenVerifier` and `ServiceTokenProvider`.
+   * `JwksKeyStore`, `TokenVerifier`, `PolicySidecar` and `ServiceTokenProvider`.
    */
   static forRoot<C>(runtime: ServiceRuntime<C>): DynamicModule {
     const providers: ValueProvider[] = [
@@ -72,6 +75,7 @@ export class ServiceKitModule {
       ...(runtime.pool ? [{ provide: PG_POOL, useValue: runtime.pool }] : []),
       ...(runtime.keyStore ? [{ provide: JwksKeyStore, useValue: runtime.keyStore }] : []),
       ...(runtime.verifier ? [{ provide: TokenVerifier, useValue: runtime.verifier }] : []),
+      ...(runtime.policySidecar ? [{ provide: PolicySidecar, useValue: runtime.policySidecar }] : []),
       ...(runtime.tokenProvider ? [{ provide: ServiceTokenProvider, useValue: runtime.tokenProvider }] : []),
       ...(runtime.kekProvider ? [{ provide: KEK_PROVIDER, useValue: runtime.kekProvider }] : []),
       ...(runtime.cipher ? [{ provide: EnvelopeCipher, useValue: runtime.cipher }] : []),

@@ -9,6 +9,7 @@ import type { JwksEntry } from '@vivified/contracts';
 import {
   buckets,
   defineRpc,
+  streams,
   ErrorCode,
   opsPortEnv,
   PUBLIC,
@@ -19,7 +20,7 @@ import {
 import type { KekProvider } from '@vivified/crypto';
 import { EnvelopeCipher } from '@vivified/crypto';
 import type { NatsRequestContext } from '@vivified/nats-transport';
-import { connectNats, ensureBucket, Handle, VivifiedClient } from '@vivified/nats-transport';
+import { connectNats, ensureBucket, ensureStream, Handle, VivifiedClient } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService, KEK_PROVIDER } from '@vivified/service-kit';
 import type { TestNatsServer } from '@vivified/testing';
@@ -46,7 +47,8 @@ const readThing = defineRpc({
   subject: `${prefix}.thing.read`,
   request: ThingRequest,
   reply: ThingReply,
-  access: { action: 'test.thing.read' },
+  // an action of the policy engine's vocabulary that any active principal is granted
+  access: { action: 'traits.read' },
   summary: 'a guarded test handler',
 });
 
@@ -62,7 +64,7 @@ const readRecord = defineRpc({
   subject: `${prefix}.record.read`,
   request: ThingRequest,
   reply: ThingReply,
-  access: { action: 'test.record.read', classification: ['phi'] },
+  access: { action: 'traits.read', classification: ['phi'] },
   summary: 'a guarded PHI test handler',
 });
 
@@ -219,14 +221,29 @@ describe('bootstrapService: bearer tokens on every non-public handler (nats-serv
 
   it('refuses a PHI handler to a caller without the PHI traits, and serves one with them', async () => {
     const viewer = await tokenFor(published, `user:${userId}`, ['admin']);
-    const handler = await tokenFor(published, 'plugin:records-app', [
-      'handles_phi',
-      'audit_required',
-      'encryption_required',
-    ]);
+    const phiTraits = ['handles_phi', 'audit_required', 'encryption_required'];
+    const handler = await tokenFor(published, 'plugin:records-app', phiTraits);
+    // the policy sidecar serves a plugin only while the registry lists it active, with its approved traits, and
+    // a PHI call only once its audit record is stored: the registry's bucket and the audit stream stand in here
+    const plugins = await ensureBucket(nc, buckets.plugins);
+    await plugins.put(
+      'records-app',
+      JSON.stringify({
+        id: 'records-app',
+        status: 'active',
+        traits: phiTraits,
+        version: '1.0.0',
+        manifestDigest: 'ab'.repeat(32),
+        updatedAt: new Date().toISOString(),
+      }),
+    );
+    await ensureStream(await nc.jetstreamManager(), streams.audit);
 
     const error = await rejection(caller.requestRaw(readRecord.subject, { text: 'x' }, { token: viewer }));
-    const reply = await caller.requestRaw(readRecord.subject, { text: 'x' }, { token: handler });
+    const reply = await waitFor(
+      () => caller.requestRaw(readRecord.subject, { text: 'x' }, { token: handler }) as Promise<ThingReply>,
+      { what: 'the sidecar to see the plugin active', timeoutMs: 5_000 },
+    );
 
     expect(error.code).toBe(ErrorCode.PolicyDenied);
     expect(error.reason).toBe('phi_trait_missing');
