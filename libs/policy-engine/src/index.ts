@@ -23,7 +23,7 @@ export {
   verifySignedBundle,
 } from './bundle/signed-bundle';
 export type { BundleSigningKeys, SignedPolicyBundle } from './bundle/signed-bundle';
-export { CachedPolicyEngine, decisionCacheKey } from './engine/decision-cache';
+export { CachedPolicyEngine } from './engine/decision-cache';
 export type { DecisionCacheOptions, DecisionCacheStats } from './engine/decision-cache';
 export { PolicyEngine } from './engine/policy-engine';
 export type { PolicyDecider } from './engine/policy-engine';

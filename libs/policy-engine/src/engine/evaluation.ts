@@ -5,7 +5,7 @@ import { CLASS_BITS } from '../bundle/compiled-bundle';
 import { hostProblem, normalizeHost } from '../bundle/domains';
 import type { PolicyDecision, PolicyEffect, PolicyInput, PolicyParty, TrailEntry } from '../policy-types';
 import { traitRegistry } from '../traits/trait-registry';
-import { effectiveMask, maskOf, TraitMask } from '../traits/trait-mask';
+import { listMask, maskOf, TraitMask } from '../traits/trait-mask';
 import type { RuleId } from './rule-ids';
 import { CONFIDENTIAL_TRAITS, PHI_TRAITS, PII_TRAITS, piiRedactFields } from './rule-ids';
 
@@ -172,14 +172,33 @@ function wellFormed(input: PolicyInput): boolean {
   );
 }
 
+/** The bit of one classification; -1 when the value is not one. */
+function classificationBit(value: unknown): number {
+  switch (value) {
+    case 'public':
+      return CLASS_BITS.public;
+    case 'internal':
+      return CLASS_BITS.internal;
+    case 'confidential':
+      return CLASS_BITS.confidential;
+    case 'pii':
+      return CLASS_BITS.pii;
+    case 'phi':
+      return CLASS_BITS.phi;
+    default:
+      return -1;
+  }
+}
+
 /** Classification bits of an input; -1 when a value is not a classification. */
-export function classificationBits(values: readonly string[]): number {
+export function classificationBits(values: readonly unknown[]): number {
   let bits = 0;
   for (let i = 0; i < values.length; i += 1) {
-    if (!Object.hasOwn(CLASS_BITS, values[i])) {
+    const bit = classificationBit(values[i]);
+    if (bit < 0) {
       return -1;
     }
-    bits |= CLASS_BITS[values[i] as keyof typeof CLASS_BITS];
+    bits |= bit;
   }
 
   return bits;
@@ -238,6 +257,13 @@ export class Evaluation {
     }
   }
 
+  /** A check that passed: listed in a simulation only, where it shows what was verified. */
+  private pass(ruleId: RuleId, reason: string): void {
+    if (this.full) {
+      this.trail.push({ ruleId, effect: 'allow', reason });
+    }
+  }
+
   private granted(ruleId: RuleId, reason: string): void {
     this.note(ruleId, 'allow', reason);
     this.allow ??= { ruleId, reason };
@@ -250,7 +276,7 @@ export class Evaluation {
 
       return;
     }
-    this.note('input', 'not_applicable', 'well_formed');
+    this.pass('input', 'well_formed');
     const spec = actionSpec(input.action);
     if (spec === undefined) {
       this.note('action_vocabulary', 'deny', 'unknown_action');
@@ -258,9 +284,10 @@ export class Evaluation {
       return;
     }
     this.spec = spec;
-    this.note('action_vocabulary', 'not_applicable', 'known_action');
-    this.raw = maskOf(input.principal.traits);
-    this.effective = effectiveMask(this.raw);
+    this.pass('action_vocabulary', 'known_action');
+    const traits = listMask(input.principal.traits)!;
+    this.raw = traits.mask;
+    this.effective = traits.effective;
     this.classes = classificationBits(input.classification);
     this.principalRules(spec);
     if (this.stopped) {
@@ -282,7 +309,7 @@ export class Evaluation {
     if (resource.type !== spec.resource) {
       this.note('resource_type', 'deny', 'resource_mismatch');
     } else {
-      this.note('resource_type', 'not_applicable', 'resource_matches');
+      this.pass('resource_type', 'resource_matches');
     }
     if (this.stopped) {
       return;
@@ -290,7 +317,7 @@ export class Evaluation {
     if (principal.status !== 'active') {
       this.note('principal_status', 'deny', 'principal_inactive');
     } else {
-      this.note('principal_status', 'not_applicable', 'principal_active');
+      this.pass('principal_status', 'principal_active');
     }
     if (this.stopped) {
       return;
@@ -298,7 +325,7 @@ export class Evaluation {
     if (this.classes < 0) {
       this.note('classification', 'deny', 'unknown_classification');
     } else {
-      this.note('classification', 'not_applicable', 'known_classification');
+      this.pass('classification', 'known_classification');
     }
   }
 
@@ -366,10 +393,12 @@ export class Evaluation {
     } else {
       this.note('source_binding', 'not_applicable', 'no_plugin_source');
     }
-    if (spec.needsParties && (source === undefined || target === undefined)) {
+    if (!spec.needsParties) {
+      this.note('parties', 'not_applicable', 'parties_not_needed');
+    } else if (source === undefined || target === undefined) {
       this.note('parties', 'deny', 'parties_missing');
     } else {
-      this.note('parties', 'not_applicable', 'parties_given');
+      this.pass('parties', 'parties_given');
     }
     if (this.stopped) {
       return;
@@ -398,7 +427,7 @@ export class Evaluation {
 
   /** The data rules on one side of a plugin-to-plugin flow (its registered traits, raw). */
   private partyData(party: PolicyParty, classes: number, side: 'source' | 'target'): void {
-    const traits = maskOf(party.traits);
+    const traits = listMask(party.traits)!.mask;
     let clean = true;
     for (const rule of DATA_RULES) {
       if ((classes & rule.bit) === 0 || traits.containsAll(rule.mask)) {

@@ -53,8 +53,11 @@ const rpc = (
     context: operation === undefined ? {} : { operation },
     classification,
   });
-const proxy = (domain: unknown, traits: readonly string[] = EXTERNAL, id = 'mailer'): PolicyInput =>
-  input('proxy.request', plugin(id, traits), { context: { domain } });
+const proxy = (
+  domain: string | undefined,
+  traits: readonly string[] = EXTERNAL,
+  id = 'mailer',
+): PolicyInput => input('proxy.request', plugin(id, traits), { context: { domain } });
 const deliver = (
   classification: PolicyInput['classification'],
   sourceTraits: readonly string[],
@@ -893,6 +896,37 @@ describe(PolicyEngine.name, () => {
       expect(decision.trail.length).toBeGreaterThanOrEqual(sut.decide(request).trail.length);
     },
   );
+
+  it('simulates with the trail of every rule evaluated, in order, past the first deny', () => {
+    const trail = sut.simulate(input('identity.user.create', user(roleTraits.admin))).trail;
+    expect(trail.map((entry) => `${entry.ruleId}:${entry.effect}`)).toEqual([
+      'input:allow',
+      'action_vocabulary:allow',
+      'resource_type:allow',
+      'principal_status:allow',
+      'classification:allow',
+      'phi_access:not_applicable',
+      'pii_access:not_applicable',
+      'confidential_access:not_applicable',
+      'source_binding:not_applicable',
+      'parties:not_applicable',
+      'plugin_source_data:not_applicable',
+      'plugin_target_data:not_applicable',
+      'capability:allow',
+    ]);
+    const locked = sut.simulate(
+      input('identity.user.create', user([], { status: 'locked' }), { classification: ['phi'] }),
+    );
+    expect(locked).toMatchObject({ effect: 'deny', ruleId: 'principal_status' });
+    expect(locked.trail.filter((entry) => entry.effect === 'deny').map((entry) => entry.reason)).toEqual([
+      'principal_inactive',
+      'phi_trait_missing',
+      'user_manager_required',
+    ]);
+    expect(sut.decide(input('identity.user.create', user(roleTraits.admin))).trail).toEqual([
+      { ruleId: 'capability', effect: 'allow', reason: 'capability_present' },
+    ]);
+  });
 
   it('names the traits a denied request needs', () => {
     expect(

@@ -115,3 +115,61 @@ export function effectiveMask(raw: TraitMask): TraitMask {
 export function maskableTraits(): string[] {
   return REAL.map((definition) => definition.name);
 }
+
+/** The masks of a trait list, with a copy of the names they were computed from. */
+export interface ListMask {
+  readonly names: readonly unknown[];
+  /** The canonical traits named. */
+  readonly mask: TraitMask;
+  /** Those whose requirements are met ({@link effectiveMask}). */
+  readonly effective: TraitMask;
+}
+
+const MEMO = new WeakMap<readonly unknown[], ListMask>();
+
+function sameNames(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) {
+    return false;
+  }
+  for (let i = 0; i < a.length; i += 1) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+
+  return true;
+}
+
+/**
+ * The canonical masks of a trait list (aliases resolved, unknown names ignored), remembered per list object: the
+ * same token's traits array costs one WeakMap lookup and a comparison with the remembered copy, so a list
+ * changed in place is computed again. Undefined when an element is not a string.
+ */
+export function listMask(list: readonly unknown[]): ListMask | undefined {
+  const memo = MEMO.get(list);
+  if (memo !== undefined && sameNames(memo.names, list)) {
+    return memo;
+  }
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < list.length; i += 1) {
+    const name = list[i];
+    if (typeof name !== 'string') {
+      return undefined;
+    }
+    const index = INDEX.get(name);
+    if (index === undefined) {
+      continue;
+    }
+    if (index < 32) {
+      lo |= 1 << index;
+    } else {
+      hi |= 1 << (index - 32);
+    }
+  }
+  const mask = new TraitMask(lo, hi);
+  const fresh: ListMask = { names: list.slice(), mask, effective: effectiveMask(mask) };
+  MEMO.set(list, fresh);
+
+  return fresh;
+}
