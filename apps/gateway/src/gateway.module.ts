@@ -6,6 +6,7 @@ import { CoreApi } from './core/core-api';
 import { HealthController } from './health/health.controller';
 import { OpenApiController, OpenApiDocument } from './http/openapi';
 import { InfoHandlers } from './info/info.handlers';
+import { PolicyController } from './policy/policy.controller';
 import { UsersController } from './users/users.controller';
 
 @Module({
@@ -16,6 +17,7 @@ import { UsersController } from './users/users.controller';
     AuthController,
     TokensController,
     UsersController,
+    PolicyController,
   ],
   providers: [CoreApi, OpenApiDocument],
 })

@@ -18,8 +18,8 @@ import {
 } from './rules.rpc';
 import { TraitListReply, TraitListRequest } from './traits.rpc';
 
-/** Users who may read the admin rules, their history and the bundle. */
-export const policyReaderTraits = ['admin', 'security_admin', 'audit_viewer'] as const;
+/** Users who may read the admin rules, their history and the bundle (the same list as the engine's policy.read). */
+export const policyReaderTraits = ['admin', 'security_admin', 'compliance_officer'] as const;
 
 /** Users who may change the admin rules and run what-if decisions. */
 export const policyWriterTraits = ['admin', 'security_admin'] as const;
