@@ -78,12 +78,14 @@ const CONTRACT_KINDS = 'contract_kinds';
 const CONTRACT_TRAITS = 'contract_traits';
 const PLUGIN_STATUS = 'plugin_status';
 
-/** `payload` fields that name the resource of an action, by resource type. */
+/**
+ * `payload` fields that name the resource of an action, by resource type: only where a rule reads `resource.id`
+ * (a plugin acting on itself, a UI feature); elsewhere an id would only split the decision cache.
+ */
 const RESOURCE_ID_FIELDS: Readonly<Record<string, string>> = {
   plugins: 'pluginId',
   plugin_credentials: 'pluginId',
   ui_feature: 'feature',
-  users: 'userId',
 };
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
@@ -130,7 +132,8 @@ interface Refusal {
  *    are the approved ones of its entry, not the token's; users and services with a valid token are active;
  * 4. decides locally with the engine over the bundle in force, for the contract's action, the union of the
  *    contract's classification and the caller's `Vivified-Classification`, the action's resource type (with the
- *    id from the payload: `pluginId` for plugins, `feature` for UI features, `userId` for users) and the time;
+ *    id from the payload: `pluginId` for plugins and plugin credentials, `feature` for UI features) and the
+ *    time; a service adds lane details (parties, operation, domain) with {@link PolicySidecar.enrich};
  * 5. allow: the handler runs; sanitize: the handler sees the payload without the decision's `redactFields` (see
  *    {@link redactFields}); deny: `POLICY_DENIED` with the engine's reason and the id of the audit record.
  *
