@@ -19,6 +19,9 @@ export const ONE_TIME_OUTPUT = Symbol('ONE_TIME_OUTPUT');
 
 const ADMIN_ROLE = 'admin';
 
+/** Prefix of the one stdout line that carries a one-time secret for the operator (matched by `npm start`). */
+export const ONE_TIME_SECRET_PREFIX = 'VIVIFIED-ONE-TIME-SECRET ';
+
 /**
  * Creates the first admin on the first start (ARCHITECTURE §4): `VIVIFIED_ADMIN_USERNAME` with
  * `VIVIFIED_ADMIN_PASSWORD`, or with a generated one-time password printed once to stdout and the account flagged
@@ -74,16 +77,14 @@ export class FirstAdminService implements OnApplicationBootstrap {
       details: { roles: [ADMIN_ROLE], generated: given === undefined },
     });
     if (given === undefined) {
+      // one line npm start recognises (tools/scripts/lib/processes.mjs): shown in its summary, kept out of log files
       this.output(
-        [
-          '',
-          '  Vivified: first admin created',
-          `    username:           ${username}`,
-          `    one-time password:  ${password}`,
-          '  Shown once and never logged. Sign in, enrol TOTP when asked, then change the password.',
-          '',
-          '',
-        ].join('\n'),
+        `${ONE_TIME_SECRET_PREFIX}${JSON.stringify({
+          kind: 'first-admin',
+          username,
+          password,
+          note: 'one-time password, shown once and never logged: sign in, enrol TOTP, then change it',
+        })}\n`,
       );
     }
   }
