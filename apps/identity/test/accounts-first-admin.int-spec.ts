@@ -95,7 +95,7 @@ describe('first admin without VIVIFIED_ADMIN_PASSWORD', () => {
   it('creates one admin and prints its one-time password once, to stdout', async () => {
     expect(oneTimePasswords()).toHaveLength(1);
     expect(oneTimePasswords()[0]).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    expect(printed.join('')).toContain(`username:           ${ADMIN}`);
+    expect(printed.join('')).toContain(`"username":"${ADMIN}"`);
     expect(await adminCount()).toBe(1);
     const { rows } = await pg.query<{ must_change_password: boolean }>(
       'SELECT must_change_password FROM users WHERE username = $1',
