@@ -1,6 +1,6 @@
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { Catch, HttpException } from '@nestjs/common';
-import { ErrorCode, VivifiedError } from '@vivified/contracts';
+import { ErrorCode, loginRetryAfterSeconds, VivifiedError } from '@vivified/contracts';
 import { toVivifiedError } from '@vivified/nats-transport';
 import type { FastifyReply } from 'fastify';
 import type { Observable } from 'rxjs';
@@ -53,6 +53,10 @@ export class EdgeExceptionFilter implements ExceptionFilter {
       this.onInternal(error.cause ?? exception);
     }
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const retryAfter = loginRetryAfterSeconds(error);
+    if (retryAfter !== undefined) {
+      void reply.header('retry-after', String(retryAfter));
+    }
     void reply.status(error.status).type('application/json').send(error.toEnvelope());
 
     return undefined;
