@@ -14,7 +14,6 @@ import {
   rpcContract,
   rpcContracts,
   serviceNames,
-  subjects,
 } from '@vivified/contracts';
 import { Handle } from '@vivified/nats-transport';
 import type { ActionSpec } from '@vivified/policy-engine';
@@ -197,9 +196,7 @@ function accessMismatches(contract: RpcContract, spec: ActionSpec): string[] {
  * denied by the engine (default deny wins), so none opens anything; the list is explicit so that a new one fails
  * here and a fixed one is removed.
  */
-const KNOWN_MISMATCHES: readonly string[] = [
-  `${subjects.identity.keys.rotate}: anyTrait admin passes the contract, the engine grants only security_admin`,
-];
+const KNOWN_MISMATCHES: readonly string[] = [];
 
 describe('handler coverage: every handler of the six services is guarded by an action the engine knows', () => {
   const handlers: Handler[] = [];

@@ -300,7 +300,7 @@ export const tokensContracts = {
     reply: RotateKeyReply,
     access: {
       action: 'identity.key.rotate',
-      anyTrait: ['security_admin', 'admin'],
+      anyTrait: ['security_admin'],
       kinds: ['user'],
     },
     summary: 'Makes a new signing key current; the previous one verifies until its tokens have expired.',
