@@ -2,6 +2,7 @@ import { domainPatternProblem } from './domains';
 
 /** Operator-lane allowlist entry: `caller` may call these operations of `target`. */
 export interface OperatorRule {
+  /** The rule's kind. */
   readonly type: 'operator';
   /** Calling plugin id. */
   readonly caller: string;
@@ -13,6 +14,7 @@ export interface OperatorRule {
 
 /** Proxy-lane approval: `plugin` may reach these domains (`api.example.org`, `*.example.org`). */
 export interface ProxyRule {
+  /** The rule's kind. */
   readonly type: 'proxy';
   /** Plugin id. */
   readonly plugin: string;
@@ -28,6 +30,7 @@ export type BreakGlassClassification = 'phi' | 'pii' | 'confidential';
  * traits until `expiresAt`. Every decision under it is audited `detailed` with rule id `break_glass`.
  */
 export interface BreakGlassRule {
+  /** The rule's kind. */
   readonly type: 'break_glass';
   /** Grant id, unique in the bundle; named by decisions made under it. */
   readonly id: string;

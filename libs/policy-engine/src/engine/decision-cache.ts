@@ -1,7 +1,7 @@
 import type { PolicyBundle } from '../bundle/policy-bundle';
 import type { PolicyDecision, PolicyInput, PolicyParty } from '../policy-types';
 import { listMask } from '../traits/trait-mask';
-import { classificationBits } from './evaluation';
+import { classificationBits } from './input-shape';
 import type { PolicyDecider } from './policy-engine';
 import { PolicyEngine } from './policy-engine';
 

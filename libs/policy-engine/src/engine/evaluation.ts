@@ -4,102 +4,22 @@ import type { CompiledBundle, CompiledGrant } from '../bundle/compiled-bundle';
 import { CLASS_BITS } from '../bundle/compiled-bundle';
 import { hostProblem, normalizeHost } from '../bundle/domains';
 import type { PolicyDecision, PolicyEffect, PolicyInput, PolicyParty, TrailEntry } from '../policy-types';
-import { traitRegistry } from '../traits/trait-registry';
-import { listMask, maskOf, TraitMask } from '../traits/trait-mask';
+import { listMask, TraitMask } from '../traits/trait-mask';
+import { classificationBits, wellFormed } from './input-shape';
 import type { RuleId } from './rule-ids';
-import { CONFIDENTIAL_TRAITS, PHI_TRAITS, PII_TRAITS, piiRedactFields } from './rule-ids';
-
-const NONE: readonly string[] = Object.freeze([]);
-const PHI = maskOf(PHI_TRAITS);
-const PII = maskOf(PII_TRAITS);
-const CONFIDENTIAL = maskOf(CONFIDENTIAL_TRAITS);
-const SYSTEM_CORE = maskOf(['system_core']);
-const EXTERNAL_SERVICE = maskOf(['external_service']);
-const SYSTEM_CORE_LIST: readonly string[] = Object.freeze(['system_core']);
-const EXTERNAL_SERVICE_LIST: readonly string[] = Object.freeze(['external_service']);
-const SENSITIVE = CLASS_BITS.phi | CLASS_BITS.pii | CLASS_BITS.confidential;
-const OPERATION = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** Per sensitive classification: its bit, the traits it needs and the reasons of each side. */
-interface DataRule {
-  readonly bit: number;
-  readonly ruleId: RuleId;
-  readonly mask: TraitMask;
-  readonly required: readonly string[];
-  readonly granted: string;
-  /** The traits checked one by one, so a deny names the first one missing. */
-  readonly steps: ReadonlyArray<{ readonly mask: TraitMask; readonly reason: string }>;
-  readonly source: string;
-  readonly target: string;
-}
-
-const DATA_RULES: readonly DataRule[] = [
-  {
-    bit: CLASS_BITS.phi,
-    ruleId: 'phi_access',
-    mask: PHI,
-    required: PHI_TRAITS,
-    granted: 'phi_access_granted',
-    steps: [
-      { mask: maskOf(['handles_phi']), reason: 'phi_trait_missing' },
-      { mask: maskOf(['audit_required']), reason: 'phi_audit_required' },
-      { mask: maskOf(['encryption_required']), reason: 'phi_encryption_required' },
-    ],
-    source: 'source_phi_trait_missing',
-    target: 'target_phi_trait_missing',
-  },
-  {
-    bit: CLASS_BITS.pii,
-    ruleId: 'pii_access',
-    mask: PII,
-    required: PII_TRAITS,
-    granted: 'pii_access_granted',
-    steps: [
-      { mask: maskOf(['handles_pii']), reason: 'pii_trait_missing' },
-      { mask: maskOf(['audit_required']), reason: 'pii_audit_required' },
-    ],
-    source: 'source_pii_trait_missing',
-    target: 'target_pii_trait_missing',
-  },
-  {
-    bit: CLASS_BITS.confidential,
-    ruleId: 'confidential_access',
-    mask: CONFIDENTIAL,
-    required: CONFIDENTIAL_TRAITS,
-    granted: 'confidential_access_granted',
-    steps: [{ mask: CONFIDENTIAL, reason: 'confidential_trait_missing' }],
-    source: 'source_confidential_trait_missing',
-    target: 'target_confidential_trait_missing',
-  },
-];
-
-/** Compiled `anyOf` lists of trait grants, keyed by the list itself (specs share their arrays). */
-const ANY_OF = new WeakMap<readonly string[], { mask: TraitMask; reason: string }>();
-
-function anyOfRule(anyOf: readonly string[]): { mask: TraitMask; reason: string } {
-  let compiled = ANY_OF.get(anyOf);
-  if (compiled === undefined) {
-    compiled = { mask: maskOf(anyOf), reason: `${anyOf.join('_or_')}_required` };
-    ANY_OF.set(anyOf, compiled);
-  }
-
-  return compiled;
-}
-
-/** UI features with their requirement masks, keyed by trait name. */
-const UI_FEATURES = new Map(
-  traitRegistry
-    .real()
-    .filter((definition) => definition.category === 'ui_feature')
-    .map((definition) => [
-      definition.name,
-      {
-        requires: maskOf(definition.requires),
-        anyOf: maskOf(definition.requiresAnyOf),
-        required: Object.freeze([...definition.requires, ...definition.requiresAnyOf]),
-      },
-    ]),
-);
+import { piiRedactFields } from './rule-ids';
+import {
+  anyOfRule,
+  DATA_RULES,
+  EXTERNAL_SERVICE,
+  EXTERNAL_SERVICE_LIST,
+  NONE,
+  OPERATION,
+  SENSITIVE,
+  SYSTEM_CORE,
+  SYSTEM_CORE_LIST,
+  UI_FEATURES,
+} from './rule-tables';
 
 /** How long a decision may be reused: always, never (it read the clock without a grant), or in a window. */
 export type Reuse =
@@ -114,94 +34,6 @@ const NEVER: Reuse = Object.freeze({ kind: 'never' });
 export interface Outcome {
   readonly decision: PolicyDecision;
   readonly reuse: Reuse;
-}
-
-function isStringArray(value: unknown): value is readonly string[] {
-  if (!Array.isArray(value)) {
-    return false;
-  }
-  for (let i = 0; i < value.length; i += 1) {
-    if (typeof value[i] !== 'string') {
-      return false;
-    }
-  }
-
-  return true;
-}
-
-function isParty(value: unknown): value is PolicyParty | undefined {
-  if (value === undefined) {
-    return true;
-  }
-  const party = value as PolicyParty | null;
-
-  return (
-    typeof party === 'object' &&
-    party !== null &&
-    typeof party.pluginId === 'string' &&
-    isStringArray(party.traits)
-  );
-}
-
-/** True when the input has the shape of ARCHITECTURE §5 (the engine never throws on a bad one; it denies). */
-function wellFormed(input: PolicyInput): boolean {
-  const principal = input?.principal;
-  const resource = input?.resource;
-
-  return (
-    typeof input === 'object' &&
-    input !== null &&
-    typeof input.action === 'string' &&
-    typeof principal === 'object' &&
-    principal !== null &&
-    (principal.kind === 'user' || principal.kind === 'plugin' || principal.kind === 'service') &&
-    typeof principal.id === 'string' &&
-    principal.id.length > 0 &&
-    typeof principal.status === 'string' &&
-    isStringArray(principal.traits) &&
-    typeof resource === 'object' &&
-    resource !== null &&
-    typeof resource.type === 'string' &&
-    (resource.id === undefined || typeof resource.id === 'string') &&
-    (resource.ownerPluginId === undefined || typeof resource.ownerPluginId === 'string') &&
-    isStringArray(input.classification) &&
-    isParty(input.source) &&
-    isParty(input.target) &&
-    (input.context === undefined || (typeof input.context === 'object' && input.context !== null)) &&
-    (input.now === undefined || Number.isFinite(input.now))
-  );
-}
-
-/** The bit of one classification; -1 when the value is not one. */
-function classificationBit(value: unknown): number {
-  switch (value) {
-    case 'public':
-      return CLASS_BITS.public;
-    case 'internal':
-      return CLASS_BITS.internal;
-    case 'confidential':
-      return CLASS_BITS.confidential;
-    case 'pii':
-      return CLASS_BITS.pii;
-    case 'phi':
-      return CLASS_BITS.phi;
-    default:
-      return -1;
-  }
-}
-
-/** Classification bits of an input; -1 when a value is not a classification. */
-export function classificationBits(values: readonly unknown[]): number {
-  let bits = 0;
-  for (let i = 0; i < values.length; i += 1) {
-    const bit = classificationBit(values[i]);
-    if (bit < 0) {
-      return -1;
-    }
-    bits |= bit;
-  }
-
-  return bits;
 }
 
 /**
