@@ -42,6 +42,9 @@ import { NatsConnectionMonitor } from './nats-health';
 import { OpsServer } from './ops-server';
 import { ServiceKitModule } from './service-kit.module';
 
+/** HKDF purpose of the service secret derived from the KEK when `VIVIFIED_SERVICE_SECRET` is unset. */
+const SERVICE_SECRET_PURPOSE = 'vivified.service-secret';
+
 /** Injection token of the service's NATS connection. */
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
@@ -103,11 +106,18 @@ function schemaOf(service: ServiceName): string {
 export async function bootstrapService(options: BootstrapOptions): Promise<RunningService> {
   const { service } = options;
   const schema = { ...baseConfigSchema(service), ...(options.configSchema ?? {}) };
-  const config = parseConfigOrExit(schema, process.env) as BaseConfig & Record<string, unknown>;
-  const logger = createLogger({ service, level: config.logLevel });
-  logger.info({ config: redactConfig(config, schema), version: options.version }, 'starting');
+  const parsed = parseConfigOrExit(schema, process.env) as BaseConfig & Record<string, unknown>;
+  const logger = createLogger({ service, level: parsed.logLevel });
+  logger.info({ config: redactConfig(parsed, schema), version: options.version }, 'starting');
   // inline keys are parsed here (a bad VIVIFIED_KEK fails the start); a key file is read, or created, on first use
-  const kekProvider = createKekProvider({ kek: config.kek, kekFile: config.kekFile });
+  const kekProvider = createKekProvider({ kek: parsed.kek, kekFile: parsed.kekFile });
+  // without VIVIFIED_SERVICE_SECRET the core services share one derived from the KEK they all hold (ADR-0005)
+  const config: BaseConfig & Record<string, unknown> = {
+    ...parsed,
+    serviceSecret:
+      parsed.serviceSecret ??
+      Buffer.from(await kekProvider.hashKey(SERVICE_SECRET_PURPOSE)).toString('base64url'),
+  };
   const cipher = new EnvelopeCipher(kekProvider);
   const metrics = new ServiceMetrics({ service });
   const ops = new OpsServer({ service, host: config.httpHost, port: config.opsPort, metrics, logger });
@@ -167,15 +177,13 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const verifier = new TokenVerifier({ keys: keyStore });
   // lazy: nothing is exchanged until the first outgoing request, so identity never waits on itself at start;
   // the exchange goes through a client of its own, without a token
-  const tokenProvider = config.serviceSecret
-    ? new ServiceTokenProvider({
-        client: new VivifiedClient(nc),
-        service,
-        secret: config.serviceSecret,
-        logger,
-      })
-    : undefined;
-  const client = new VivifiedClient(nc, tokenProvider ? { token: () => tokenProvider.token() } : {});
+  const tokenProvider = new ServiceTokenProvider({
+    client: new VivifiedClient(nc),
+    service,
+    secret: config.serviceSecret as string,
+    logger,
+  });
+  const client = new VivifiedClient(nc, { token: () => tokenProvider.token() });
 
   const auditEmitter = new AuditEmitter({
     service,
@@ -222,7 +230,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
         kekProvider,
         cipher,
         ...(pool ? { pool } : {}),
-        ...(tokenProvider ? { tokenProvider } : {}),
+        tokenProvider,
       }),
       RuntimeModule,
       options.module,
