@@ -235,6 +235,44 @@ describe('gateway HTTP edge with identity behind it', () => {
     expect(refreshed.body['refreshToken']).not.toBe(login.body['refreshToken']);
   });
 
+  it('lets a user change its own password, which ends its sessions', async () => {
+    const login = await call('POST', '/v1/auth/login', {
+      body: { username: 'vera', password: 'Viewer-Password-2026' },
+    });
+    const token = login.body['accessToken'] as string;
+
+    const wrong = await call('POST', '/v1/auth/password', {
+      token,
+      body: { currentPassword: 'not-the-password', newPassword: 'Another-Viewer-Pass-27' },
+    });
+    expect(wrong.status).toBe(401);
+    const weak = await call('POST', '/v1/auth/password', {
+      token,
+      body: { currentPassword: 'Viewer-Password-2026', newPassword: 'short' },
+    });
+    expect(weak.status).toBe(400);
+
+    const changed = await call('POST', '/v1/auth/password', {
+      token,
+      body: { currentPassword: 'Viewer-Password-2026', newPassword: 'Another-Viewer-Pass-27' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ changed: true });
+    expect(changed.body['sessionsEnded']).toBeGreaterThanOrEqual(1);
+    const refreshed = await call('POST', '/v1/auth/refresh', {
+      body: { refreshToken: login.body['refreshToken'] },
+    });
+    expect(refreshed.status).toBe(401);
+    const old = await call('POST', '/v1/auth/login', {
+      body: { username: 'vera', password: 'Viewer-Password-2026' },
+    });
+    expect(old.status).toBe(401);
+    const again = await call('POST', '/v1/auth/login', {
+      body: { username: 'vera', password: 'Another-Viewer-Pass-27' },
+    });
+    expect(again.body['accessToken']).toEqual(expect.any(String));
+  });
+
   it('authenticates with an API key exchanged at identity', async () => {
     const created = await call('POST', '/v1/api-keys', {
       token: adminToken,

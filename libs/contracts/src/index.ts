@@ -6,6 +6,8 @@ export { classifications, formatClassification, headers, parseClassification } f
 export type { Classification } from './headers';
 export {
   BACKUP_CODE_PATTERN,
+  ChangePasswordReply,
+  ChangePasswordRequest,
   BackupCodesReply,
   BackupCodesRequest,
   LOGIN_THROTTLED_REASON,

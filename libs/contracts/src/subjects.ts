@@ -57,6 +57,8 @@ export const subjects = {
       logout: 'vivified.v1.identity.auth.logout',
       /** The caller's own profile. */
       me: 'vivified.v1.identity.auth.me',
+      /** Changes the caller's own password (and clears a one-time password's must-change flag). */
+      changePassword: 'vivified.v1.identity.auth.change-password',
     },
     mfa: {
       /** Starts TOTP enrolment (enrolment token or the caller's own access token). */

@@ -2,6 +2,8 @@ import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   BackupCodesReply,
+  ChangePasswordReply,
+  ChangePasswordRequest,
   LoginReply,
   LoginRequest,
   PasskeyList,
@@ -88,6 +90,17 @@ export class AuthController {
   @Endpoint({ summary: "The caller's own profile.", reply: UserProfile, auth: true })
   me(@Caller() caller: EdgeCaller) {
     return this.core.call(subjects.identity.auth.me, {}, caller);
+  }
+
+  @Post('v1/auth/password')
+  @Endpoint({
+    summary: 'Changes the caller’s own password; every session ends, so sign in again.',
+    body: ChangePasswordRequest,
+    reply: ChangePasswordReply,
+    auth: true,
+  })
+  changePassword(@Body() body: unknown, @Caller() caller: EdgeCaller) {
+    return this.core.call(subjects.identity.auth.changePassword, body, caller);
   }
 
   @Post('v1/auth/mfa/totp/setup')

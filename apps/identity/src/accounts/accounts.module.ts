@@ -16,6 +16,7 @@ import { MfaHandlers } from './mfa/mfa.handlers';
 import { MfaSettingsService } from './mfa/mfa-settings.service';
 import { SecondFactorService } from './mfa/second-factor.service';
 import { TotpEnrollmentService } from './mfa/totp-enrollment.service';
+import { PasswordChangeService } from './password/password-change.service';
 import { PasswordHasher } from './password/password-hasher';
 import { FirstAdminService, ONE_TIME_OUTPUT } from './users/first-admin.service';
 import { PostgresUserDirectory } from './users/user-directory';
@@ -37,6 +38,7 @@ import { UsersService } from './users/users.service';
     LoginStateRepository,
     MfaRepository,
     PasswordHasher,
+    PasswordChangeService,
     LockoutService,
     ThrottleService,
     SecondFactorService,

@@ -124,6 +124,32 @@ export class LoginReply {
   enrollmentToken?: string;
 }
 
+/** `POST /v1/auth/password`: the caller changes its own password. */
+export class ChangePasswordRequest {
+  /** The password in use now. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  currentPassword!: string;
+
+  /** The new password; it must meet the password policy and differ from the current one. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  newPassword!: string;
+}
+
+/** Reply of a password change: every session of the user has ended, so it signs in again. */
+export class ChangePasswordReply {
+  @IsBoolean()
+  changed!: true;
+
+  /** How many sessions ended (all of the user's, including the one that asked). */
+  @IsInt()
+  @Min(0)
+  sessionsEnded!: number;
+}
+
 /** `GET /v1/me`: no body. */
 export class MeRequest {}
 
@@ -477,6 +503,13 @@ export const accountsContracts = {
     reply: UserProfile,
     access: ownAccount('identity.auth.me'),
     summary: "The caller's own profile.",
+  }),
+  [subjects.identity.auth.changePassword]: defineRpc({
+    subject: subjects.identity.auth.changePassword,
+    request: ChangePasswordRequest,
+    reply: ChangePasswordReply,
+    access: ownAccount('identity.auth.change-password'),
+    summary: 'Changes the caller’s own password; every session of the user ends.',
   }),
   [subjects.identity.mfa.totpSetup]: defineRpc({
     subject: subjects.identity.mfa.totpSetup,

@@ -90,6 +90,12 @@ const POLICY_READERS = ['admin', 'security_admin', 'compliance_officer'];
 const VERBS: Readonly<Record<ResourceType, Readonly<Record<string, VerbSpec>>>> = {
   account: {
     read: { kinds: USER, grant: { kind: 'self' }, description: "The caller's own profile" },
+    'password-change': {
+      kinds: USER,
+      grant: { kind: 'self' },
+      description: 'Change own password',
+      detailed: true,
+    },
     'mfa-disable': { kinds: USER, grant: { kind: 'self' }, description: 'Turn off own TOTP', detailed: true },
     'backup-codes': {
       kinds: USER,
@@ -305,6 +311,7 @@ const VERBS: Readonly<Record<ResourceType, Readonly<Record<string, VerbSpec>>>> 
  */
 const PLATFORM_ACTIONS: Readonly<Record<string, `${ResourceType}.${string}`>> = {
   'identity.auth.me': 'account.read',
+  'identity.auth.change-password': 'account.password-change',
   'identity.mfa.disable': 'account.mfa-disable',
   'identity.mfa.backup-codes': 'account.backup-codes',
   'identity.webauthn.manage': 'account.webauthn-manage',

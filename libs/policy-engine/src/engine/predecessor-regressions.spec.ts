@@ -29,6 +29,7 @@ describe('predecessor regressions', () => {
       .map((spec) => spec.action);
     expect(allowed).toEqual([
       'account.read',
+      'account.password-change',
       'account.mfa-disable',
       'account.backup-codes',
       'account.webauthn-manage',

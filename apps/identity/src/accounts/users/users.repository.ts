@@ -252,6 +252,14 @@ export class UsersRepository {
     });
   }
 
+  /** Sets a new password chosen by the user, which also clears a one-time password's must-change flag. */
+  async setPassword(id: string, passwordHash: string): Promise<void> {
+    await this.pool.query(
+      'UPDATE users SET password_hash = $2, must_change_password = false, updated_at = now() WHERE id = $1',
+      [id, passwordHash],
+    );
+  }
+
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
   }
