@@ -149,6 +149,41 @@ export {
 export type { DeliveryMode, HealthCheckType, ManifestAuditLevel } from './registry/manifest';
 export { PluginStatusEntry, pluginStatuses } from './registry/plugin-status';
 export type { PluginStatus } from './registry/plugin-status';
+export {
+  heartbeatStatuses,
+  ManifestViolationView,
+  PluginConfigGetRequest,
+  PluginConfigHistoryReply,
+  PluginConfigPutRequest,
+  PluginConfigSelfReply,
+  PluginConfigVersionView,
+  PluginConfigView,
+  PluginCredentialsView,
+  pluginHealthStates,
+  PluginHeartbeatReply,
+  PluginHeartbeatRequest,
+  PluginIdRequest,
+  PluginLifecycleMessage,
+  PluginListReply,
+  PluginListRequest,
+  PluginPendingUpgradeView,
+  PluginRegisterRequest,
+  PluginRegisterWithTokenRequest,
+  PluginSensitiveView,
+  PluginSummary,
+  PluginTransitionReply,
+  PluginTransitionRequest,
+  PluginValidateReply,
+  PluginValidateRequest,
+  PluginView,
+  RegistrationTokenCreated,
+  RegistrationTokenCreateRequest,
+  registrationTokenCreatorTraits,
+  registrationTokenLimits,
+  registryContracts,
+  sensitiveApproverTraits,
+} from './registry/registry.rpc';
+export type { HeartbeatStatus, PluginHealth } from './registry/registry.rpc';
 export { buckets, bucketsOwnedBy, consumers, streams, streamsOwnedBy } from './streams';
 export type { BucketDefinition, ConsumerDefinition, StreamDefinition } from './streams';
 export {

@@ -3,6 +3,7 @@ import { tokensContracts } from './identity/tokens.rpc';
 import { webauthnContracts } from './identity/webauthn.rpc';
 import { InfoReply, InfoRequest } from './info/info.rpc';
 import { policyContracts } from './policy/policy.rpc';
+import { registryContracts } from './registry/registry.rpc';
 import type { RpcContract } from './rpc';
 import { defineRpc, PUBLIC } from './rpc';
 import { subjects } from './subjects';
@@ -29,6 +30,7 @@ export const rpcContracts = {
   ...tokensContracts,
   ...webauthnContracts,
   ...policyContracts,
+  ...registryContracts,
 } as const;
 
 /** Subject → `{ request, reply }` types, for the typed client and handlers. */

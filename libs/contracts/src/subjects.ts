@@ -154,6 +154,32 @@ export const subjects = {
     info: 'vivified.v1.registry.info.get',
     /** Plugin heartbeats. */
     heartbeat: 'vivified.v1.registry.heartbeat',
+    plugins: {
+      /** Registers (or upgrades) a plugin from its manifest. */
+      register: 'vivified.v1.registry.plugin.register',
+      /** Registers a plugin with a one-time registration token. Public. */
+      registerWithToken: 'vivified.v1.registry.plugin.register-with-token',
+      /** Dry run of a registration. */
+      validate: 'vivified.v1.registry.plugin.validate',
+      list: 'vivified.v1.registry.plugin.list',
+      get: 'vivified.v1.registry.plugin.get',
+      approve: 'vivified.v1.registry.plugin.approve',
+      enable: 'vivified.v1.registry.plugin.enable',
+      disable: 'vivified.v1.registry.plugin.disable',
+      /** Revokes and removes a plugin. */
+      delete: 'vivified.v1.registry.plugin.delete',
+      config: {
+        get: 'vivified.v1.registry.plugin-config.get',
+        put: 'vivified.v1.registry.plugin-config.put',
+        history: 'vivified.v1.registry.plugin-config.history',
+        /** A plugin reads its own config. */
+        self: 'vivified.v1.registry.plugin-config.self',
+      },
+    },
+    registrationTokens: {
+      /** Creates a one-time registration token (admins). */
+      create: 'vivified.v1.registry.registration-token.create',
+    },
   },
   audit: {
     /** Service name, version and uptime. Public. */
@@ -224,6 +250,9 @@ export const dynamicSubjects = {
     `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.deliver`,
   /** Everything a plugin may subscribe to. */
   pluginAll: (pluginId: string): string => `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.>`,
+  /** Lifecycle messages the registry sends a plugin (disabled, revoked, …). */
+  pluginLifecycle: (pluginId: string): string =>
+    `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.lifecycle`,
   /** A plugin's own inbox prefix. */
   pluginInboxPrefix: (pluginId: string): string => `_INBOX_${subjectToken('plugin id', pluginId)}`,
   /** Audit records of one category. */
