@@ -29,8 +29,7 @@ interface Answer {
 describe('gateway HTTP edge with identity behind it', () => {
   let nats: TestNatsServer;
   let db: TestDatabase;
-  let identity: ChildProcess;
-  let identityOutput = '';
+  const children: Array<{ service: string; child: ChildProcess; output: string[] }> = [];
   let gateway: RunningService;
   let base: string;
 
@@ -59,11 +58,32 @@ describe('gateway HTTP edge with identity behind it', () => {
     };
   }
 
-  beforeAll(async () => {
-    const main = join(root, 'apps', 'identity', 'dist', 'main.js');
+  /** Starts a service from its build output and waits until it is ready. */
+  async function startBuilt(service: 'identity' | 'policy', env: Record<string, string>): Promise<void> {
+    const main = join(root, 'apps', service, 'dist', 'main.js');
     if (!existsSync(main)) {
       throw new Error(`${main} is missing: run npm run build first (npm test does)`);
     }
+    const opsPort = await freePort();
+    const child = spawn(process.execPath, [main], {
+      cwd: root,
+      env: { PATH: process.env['PATH'], ...env, [opsPortEnv(service)]: String(opsPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const entry = { service, child, output: [] as string[] };
+    children.push(entry);
+    child.stdout?.on('data', (chunk: Buffer) => entry.output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => entry.output.push(chunk.toString()));
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${opsPort}/health/ready`).catch(() => undefined))?.ok === true,
+      { timeoutMs: 30_000, what: `${service} to be ready` },
+    ).catch((error: unknown) => {
+      throw new Error(`${service} did not start; its output:\n${entry.output.join('')}`, { cause: error });
+    });
+  }
+
+  beforeAll(async () => {
     [nats, db] = await Promise.all([startNatsServer(), createTestDatabase('vivified_gateway')]);
     const shared = {
       VIVIFIED_NATS_URL: nats.url,
@@ -72,26 +92,9 @@ describe('gateway HTTP edge with identity behind it', () => {
       VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
       VIVIFIED_LOG_LEVEL: 'warn',
     };
-    const identityOps = await freePort();
-    identity = spawn(process.execPath, [main], {
-      cwd: root,
-      env: {
-        PATH: process.env['PATH'],
-        ...shared,
-        [opsPortEnv('identity')]: String(identityOps),
-        VIVIFIED_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    identity.stdout?.on('data', (chunk: Buffer) => (identityOutput += chunk.toString()));
-    identity.stderr?.on('data', (chunk: Buffer) => (identityOutput += chunk.toString()));
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${identityOps}/health/ready`).catch(() => undefined))?.ok === true,
-      { timeoutMs: 30_000, what: 'identity to be ready' },
-    ).catch((error: unknown) => {
-      throw new Error(`identity did not start; its output:\n${identityOutput}`, { cause: error });
-    });
+    // identity answers the auth and user routes, policy the policy routes; both as built processes
+    await startBuilt('identity', { ...shared, VIVIFIED_ADMIN_PASSWORD: ADMIN_PASSWORD });
+    await startBuilt('policy', shared);
     const httpPort = await freePort();
     Object.assign(process.env, {
       ...shared,
@@ -115,9 +118,19 @@ describe('gateway HTTP edge with identity behind it', () => {
 
   afterAll(async () => {
     await gateway?.stop();
-    identity?.kill('SIGTERM');
-    await new Promise((resolve) =>
-      identity?.exitCode === null ? identity.once('exit', resolve) : resolve(undefined),
+    await Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null) {
+              resolve(undefined);
+
+              return;
+            }
+            child.once('exit', resolve);
+            child.kill('SIGTERM');
+          }),
+      ),
     );
     await Promise.allSettled([nats?.stop(), db?.drop()]);
   });
@@ -188,6 +201,43 @@ describe('gateway HTTP edge with identity behind it', () => {
     expect(me.body['traits']).not.toContain('handles_phi');
   });
 
+  it('serves the policy routes through the policy service', async () => {
+    const traits = await call('GET', '/v1/traits', { token: adminToken });
+    expect(traits.status).toBe(200);
+    expect((traits.body['traits'] as unknown[]).length).toBeGreaterThan(50);
+
+    const rules = [
+      { type: 'operator', caller: 'a', target: 'b', operations: ['get_user'] },
+      { type: 'proxy', plugin: 'a', domains: ['api.example.org'] },
+    ];
+    const put = await call('PUT', '/v1/policy/rules', { token: adminToken, body: { rules } });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ version: 1 });
+    const read = await call('GET', '/v1/policy/rules', { token: adminToken });
+    expect(read.body).toMatchObject({ version: 1, rules });
+    const invalid = await call('PUT', '/v1/policy/rules', {
+      token: adminToken,
+      body: { rules: [{ type: 'operator' }] },
+    });
+    expect(invalid.status).toBe(400);
+
+    const input = (traits: string[]) => ({
+      action: 'identity.user.create',
+      principal: { kind: 'user', id: '00000000-0000-4000-8000-000000000001', traits, status: 'active' },
+      resource: { type: 'users' },
+      classification: [],
+    });
+    const allowed = await call('POST', '/v1/policy/simulate', {
+      token: adminToken,
+      body: input(['user_manager']),
+    });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toMatchObject({ effect: 'allow' });
+    const denied = await call('POST', '/v1/policy/simulate', { token: adminToken, body: input(['viewer']) });
+    expect(denied.body).toMatchObject({ effect: 'deny' });
+    expect(denied.body['trail']).toEqual(expect.any(Array));
+  });
+
   it('answers the error envelope: 401 without credentials, 400 for bad bodies and JSON, 404 for unknown routes', async () => {
     const anonymous = await call('GET', '/v1/users');
     expect(anonymous.status).toBe(401);
@@ -224,6 +274,9 @@ describe('gateway HTTP edge with identity behind it', () => {
     expect(viewerToken).toEqual(expect.any(String));
 
     expect((await call('GET', '/v1/me', { token: viewerToken })).body).toMatchObject({ username: 'vera' });
+    expect((await call('PUT', '/v1/policy/rules', { token: viewerToken, body: { rules: [] } })).status).toBe(
+      403,
+    );
     const denied = await call('GET', '/v1/users', { token: viewerToken });
     expect(denied.status).toBe(403);
     expect(denied.body).toMatchObject({ error: { code: 'POLICY_DENIED' } });
