@@ -1,5 +1,19 @@
 export { AuditActor, AuditRecord, auditCategories, auditOutcomes } from './audit/audit-record';
 export type { AuditCategory, AuditOutcome } from './audit/audit-record';
+export {
+  AuditQueryReply,
+  AuditQueryRequest,
+  AuditRecordView,
+  AuditVerifyProblem,
+  AuditVerifyReply,
+  AuditVerifyRequest,
+  ComplianceReportReply,
+  ComplianceReportRequest,
+  ComplianceSafeguardView,
+  auditContracts,
+  auditQueryLimits,
+  auditViewerTraits,
+} from './audit/audit.rpc';
 export { ErrorCode, VivifiedError, errorStatus, isErrorEnvelope } from './errors';
 export type { ErrorEnvelope, FieldError, VivifiedErrorOptions } from './errors';
 export { classifications, formatClassification, headers, parseClassification } from './headers';

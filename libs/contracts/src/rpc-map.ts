@@ -1,3 +1,4 @@
+import { auditContracts } from './audit/audit.rpc';
 import { accountsContracts } from './identity/accounts.rpc';
 import { tokensContracts } from './identity/tokens.rpc';
 import { webauthnContracts } from './identity/webauthn.rpc';
@@ -30,6 +31,7 @@ export const rpcContracts = {
   ...tokensContracts,
   ...webauthnContracts,
   ...policyContracts,
+  ...auditContracts,
   ...registryContracts,
 } as const;
 

@@ -184,6 +184,18 @@ export const subjects = {
   audit: {
     /** Service name, version and uptime. Public. */
     info: 'vivified.v1.audit.info.get',
+    records: {
+      /** A page of audit records with filters. */
+      query: 'vivified.v1.audit.record.query',
+      /** One page of an export. */
+      export: 'vivified.v1.audit.record.export',
+      /** Verifies the hash chain and checkpoints. */
+      verify: 'vivified.v1.audit.record.verify',
+    },
+    compliance: {
+      /** HIPAA 164.312 evidence. */
+      report: 'vivified.v1.audit.compliance.report',
+    },
   },
   gateway: {
     /** Service name, version and uptime. Public. */
