@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+
+/** `prev_hash` of the first row of the chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The fields of a stored row that its hash covers (everything but `prev_hash` and `hash`). */
+export interface ChainRow {
+  seq: number;
+  id: string;
+  /** ISO 8601 with milliseconds, as `Date.toISOString` writes it. */
+  ts: string;
+  storedAt: string;
+  category: string;
+  action: string;
+  outcome: string;
+  actorKind: string;
+  actorId: string;
+  target: string | null;
+  pluginId: string | null;
+  traceId: string | null;
+  classification: string[];
+  phiInvolved: boolean;
+  service: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * JSON with object keys sorted at every depth and no whitespace: the same value always gives the same text,
+ * whatever order PostgreSQL's jsonb hands keys back in.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return JSON.stringify(value ?? null);
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+}
+
+/** SHA-256 (hex) over the previous row's hash and this row's canonical JSON. */
+export function rowHash(row: ChainRow, prevHash: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalJson(row)).digest('hex');
+}

@@ -1,0 +1,35 @@
+import type { ConfigOf } from '@vivified/service-kit';
+import { env } from '@vivified/service-kit';
+
+/** The audit service's own settings, besides the common ones. */
+export const auditConfigSchema = {
+  retentionDays: env.int('VIVIFIED_AUDIT_RETENTION_DAYS', {
+    default: 2555,
+    min: 1,
+    description: 'Days a stored month partition is kept after its last day (HIPAA: at least 6 years)',
+  }),
+  batchSize: env.int('VIVIFIED_AUDIT_BATCH_SIZE', {
+    default: 1000,
+    min: 1,
+    max: 10_000,
+    description: 'Records stored per transaction at most',
+  }),
+  checkpointEvery: env.int('VIVIFIED_AUDIT_CHECKPOINT_RECORDS', {
+    default: 10_000,
+    min: 1,
+    description: 'A signed checkpoint after this many records',
+  }),
+  checkpointIntervalSeconds: env.int('VIVIFIED_AUDIT_CHECKPOINT_SECONDS', {
+    default: 60,
+    min: 1,
+    description: 'A signed checkpoint at least this often while records arrive',
+  }),
+  maintenanceIntervalSeconds: env.int('VIVIFIED_AUDIT_MAINTENANCE_SECONDS', {
+    default: 3600,
+    min: 1,
+    description: 'How often partitions are created ahead and expired ones dropped',
+  }),
+} as const;
+
+/** The audit service's config. */
+export type AuditConfig = ConfigOf<typeof auditConfigSchema>;

@@ -1,0 +1,153 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditRecord, consumers, validatePayload } from '@vivified/contracts';
+import { ensureConsumer } from '@vivified/nats-transport';
+import type { ServiceLogger } from '@vivified/service-kit';
+import { NATS_CONNECTION, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+
+import { AuditMetrics } from '../audit-metrics';
+import type { AuditConfig } from '../config';
+import { IngestService } from './ingest.service';
+
+/** How long a partial batch waits for more records before it is stored. */
+const LINGER_MS = 20;
+/** How often the ingest lag is read from the consumer. */
+const LAG_POLL_MS = 5_000;
+
+/**
+ * The durable pull consumer `audit-ingest` on VIVIFIED_AUDIT, in batches: messages collect until the batch is full
+ * or {@link LINGER_MS} pass, the batch is stored in one transaction, and only then acknowledged. A failed batch is
+ * not acknowledged (nak with delay) and comes back; ids make the redelivery a no-op for what was stored.
+ */
+@Injectable()
+export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private messages: ConsumerMessages | undefined;
+  private buffer: JsMsg[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly ingest: IngestService,
+    private readonly metrics: AuditMetrics,
+    @Inject(SERVICE_CONFIG) private readonly config: AuditConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loop = this.run();
+    this.lagTimer = setInterval(() => void this.pollLag(), LAG_POLL_MS);
+    this.lagTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.lagTimer);
+    this.messages?.stop();
+    await this.loop;
+    await this.enqueueFlush();
+  }
+
+  private async run(): Promise<void> {
+    const def = consumers.auditIngest;
+    while (!this.stopped) {
+      try {
+        await ensureConsumer(await this.nc.jetstreamManager(), def);
+        const consumer = await this.nc.jetstream().consumers.get(def.stream, def.durable);
+        this.messages = await consumer.consume({ max_messages: this.config.batchSize * 2 });
+        for await (const msg of this.messages) {
+          this.buffer.push(msg);
+          if (this.buffer.length >= this.config.batchSize) {
+            // backpressure: the next message is taken only after this batch is stored
+            await this.enqueueFlush();
+          } else {
+            this.timer ??= setTimeout(() => void this.enqueueFlush(), LINGER_MS);
+          }
+        }
+      } catch (error) {
+        if (this.stopped) {
+          break;
+        }
+        this.logger.warn({ err: error }, 'audit ingest consumer failed, retrying');
+        await sleep(1_000);
+      }
+    }
+  }
+
+  private enqueueFlush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flushing = this.flushing.then(() => this.flush());
+
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.buffer.splice(0);
+    if (batch.length === 0) {
+      return;
+    }
+    const records: AuditRecord[] = [];
+    const valid: JsMsg[] = [];
+    for (const msg of batch) {
+      const record = this.decode(msg);
+      if (record) {
+        records.push(record);
+        valid.push(msg);
+      }
+    }
+    try {
+      if (records.length > 0) {
+        await this.ingest.ingest(records);
+      }
+      for (const msg of valid) {
+        msg.ack();
+      }
+    } catch (error) {
+      this.logger.error(
+        { err: error, records: records.length },
+        'audit batch not stored, will be redelivered',
+      );
+      for (const msg of valid) {
+        msg.nak(1_000);
+      }
+    }
+  }
+
+  private decode(msg: JsMsg): AuditRecord | undefined {
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder().decode(msg.data)) as unknown;
+    } catch {
+      this.ingest.rejected('not JSON');
+      msg.term();
+
+      return undefined;
+    }
+    const checked = validatePayload(AuditRecord, body);
+    if (!checked.ok) {
+      this.ingest.rejected('not a valid audit record');
+      msg.term();
+
+      return undefined;
+    }
+
+    return checked.value;
+  }
+
+  private async pollLag(): Promise<void> {
+    try {
+      const def = consumers.auditIngest;
+      const info = await (await this.nc.jetstreamManager()).consumers.info(def.stream, def.durable);
+      this.metrics.setLag(info.num_pending + info.num_ack_pending);
+    } catch {
+      // the consumer may not exist yet; the next poll tries again
+    }
+  }
+}
