@@ -3,6 +3,7 @@ import './instrument';
 import { bootstrapService } from '@vivified/service-kit';
 import { join } from 'node:path';
 
+import { eventRouterConfigSchema } from './config';
 import { EventRouterModule } from './event-router.module';
 import { telemetry, version } from './instrument';
 
@@ -11,6 +12,7 @@ bootstrapService({
   version,
   module: EventRouterModule,
   migrationsDir: join(__dirname, '..', 'migrations'),
+  configSchema: eventRouterConfigSchema,
   onStopped: () => telemetry.shutdown(),
 }).catch((error: unknown) => {
   console.error(error);

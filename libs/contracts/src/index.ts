@@ -102,6 +102,48 @@ export type {
   PasskeyDescriptorJson,
   PasskeyRequestOptionsJson,
 } from './identity/webauthn.rpc';
+export {
+  DocumentStoredV1,
+  EventFieldSpec,
+  MessageSendRequestedV1,
+  MessageSentV1,
+  NotificationRequestedV1,
+  NotificationSentV1,
+  PatientRecordAccessedV1,
+  UserCreatedV1,
+  UserDeactivatedV1,
+  UserUpdatedV1,
+  canonicalEvent,
+  canonicalEvents,
+} from './events/canonical-events';
+export type { CanonicalEventDefinition, EventFieldType } from './events/canonical-events';
+export {
+  EVENT_ID_PATTERN,
+  EventEnvelope,
+  EventPublishReply,
+  EventSource,
+  SCHEMA_VERSION_PATTERN,
+  TRACE_ID_PATTERN,
+} from './events/envelope';
+export type { DeliveryAck, StoredEventEnvelope } from './events/envelope';
+export {
+  DeadLetterReplayReply,
+  DeadLetterReplayRequest,
+  EventSubscriptionRequest,
+  EventTypeListReply,
+  EventTypeListRequest,
+  EventTypeRegisterRequest,
+  EventTypeView,
+  NAMESPACED_EVENT_TYPE_PATTERN,
+  SubscriptionListReply,
+  SubscriptionListRequest,
+  SubscriptionResumeRequest,
+  SubscriptionView,
+  eventPublishAccess,
+  eventsContracts,
+  subscriptionStates,
+} from './events/events.rpc';
+export type { SubscriptionState } from './events/events.rpc';
 export { InfoReply, InfoRequest } from './info/info.rpc';
 export { defaultOpsPorts, opsPortEnv } from './ports';
 export {

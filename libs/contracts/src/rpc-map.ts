@@ -1,4 +1,5 @@
 import { auditContracts } from './audit/audit.rpc';
+import { eventsContracts } from './events/events.rpc';
 import { accountsContracts } from './identity/accounts.rpc';
 import { tokensContracts } from './identity/tokens.rpc';
 import { webauthnContracts } from './identity/webauthn.rpc';
@@ -31,6 +32,7 @@ export const rpcContracts = {
   ...tokensContracts,
   ...webauthnContracts,
   ...policyContracts,
+  ...eventsContracts,
   ...auditContracts,
   ...registryContracts,
 } as const;

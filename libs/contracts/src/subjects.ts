@@ -212,6 +212,16 @@ export const subjects = {
     subscribe: 'vivified.v1.events.subscribe',
     /** Unsubscribe the caller from event types. */
     unsubscribe: 'vivified.v1.events.unsubscribe',
+    /** The caller's own subscriptions. */
+    subscriptions: 'vivified.v1.events.subscription.list',
+    /** Lifts the quarantine of a subscription (admin). */
+    subscriptionResume: 'vivified.v1.events.subscription.resume',
+    /** The schema registry's event types. */
+    types: 'vivified.v1.events.type.list',
+    /** Registers a version of a namespaced plugin event type (admin). */
+    registerType: 'vivified.v1.events.type.register',
+    /** Delivers a subscription's dead letters again (admin). */
+    deadLetterReplay: 'vivified.v1.events.dead-letter.replay',
   },
   rpc: {
     /** Every operator-lane call (a plugin's NATS permission). */

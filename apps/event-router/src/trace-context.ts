@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+
+const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+
+/** The trace id of a W3C `traceparent`, when valid and not all zeros. */
+export function traceIdOfTraceparent(value: string | undefined): string | undefined {
+  const match = value ? TRACEPARENT.exec(value.trim()) : null;
+  const traceId = match?.[2];
+
+  return traceId === undefined || /^0+$/.test(traceId) ? undefined : traceId;
+}
+
+/** A new trace id (W3C, 32 hex). */
+export function newTraceId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * A `traceparent` for the next hop of `traceId`: a fresh span id, sampled. The lane propagates the trace itself,
+ * so a subscriber sees the publisher's trace id whether or not OpenTelemetry is running in the router.
+ */
+export function childTraceparent(traceId: string): string {
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+}
