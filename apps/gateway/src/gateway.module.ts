@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { AuthController } from './auth/auth.controller';
 import { TokensController } from './auth/tokens.controller';
 import { CoreApi } from './core/core-api';
+import { EventsController } from './events/events.controller';
 import { HealthController } from './health/health.controller';
 import { OpenApiController, OpenApiDocument } from './http/openapi';
 import { InfoHandlers } from './info/info.handlers';
@@ -18,6 +19,7 @@ import { UsersController } from './users/users.controller';
     TokensController,
     UsersController,
     PolicyController,
+    EventsController,
   ],
   providers: [CoreApi, OpenApiDocument],
 })

@@ -4,6 +4,7 @@ import { dynamicSubjects, streams } from '@vivified/contracts';
 import { decodeJson, encodeJson } from '@vivified/nats-transport';
 import { NATS_CONNECTION } from '@vivified/service-kit';
 import type { NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos } from 'nats';
 
 /** A dead letter in `VIVIFIED_DLQ`: the stored envelope, why its last attempt failed and how many there were. */
 export interface DeadLetter {
@@ -40,19 +41,31 @@ export class DeadLetters {
     if (total === 0) {
       return [];
     }
-    const consumer = await this.nc.jetstream().consumers.get(streams.deadLetters.name, {
-      filterSubjects: [dynamicSubjects.deadLetter(subscriptionId)],
+    // a short-lived ephemeral reader: no acks, removed by the server if this process dies mid-read
+    const jsm = await this.nc.jetstreamManager();
+    const info = await jsm.consumers.add(streams.deadLetters.name, {
+      filter_subject: dynamicSubjects.deadLetter(subscriptionId),
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.All,
+      inactive_threshold: nanos(30_000),
     });
     const wanted = Math.min(limit, total);
     const letters: StoredDeadLetter[] = [];
-    const batch = await consumer.fetch({ max_messages: wanted, expires: 2_000 });
-    for await (const msg of batch) {
-      letters.push({ seq: msg.seq, letter: decodeJson(msg.data) as DeadLetter });
-      if (letters.length >= wanted) {
-        break;
+    try {
+      const consumer = await this.nc.jetstream().consumers.get(streams.deadLetters.name, info.name);
+      while (letters.length < wanted) {
+        const before = letters.length;
+        const batch = await consumer.fetch({ max_messages: wanted - letters.length, expires: 1_000 });
+        for await (const msg of batch) {
+          letters.push({ seq: msg.seq, letter: decodeJson(msg.data) as DeadLetter });
+        }
+        if (letters.length === before) {
+          break;
+        }
       }
+    } finally {
+      await jsm.consumers.delete(streams.deadLetters.name, info.name).catch(() => undefined);
     }
-    await consumer.delete().catch(() => undefined);
 
     return letters;
   }
