@@ -42,7 +42,11 @@ export async function verifyChain(
   const toSeq = range.toSeq ?? Math.max(stored.max, checkpoints.at(-1)?.seqTo ?? 0);
 
   const checkpointProblem = verifyCheckpoints(checkpoints, keys);
-  const expectedAt = new Map(checkpoints.map((checkpoint) => [checkpoint.seqTo, checkpoint]));
+  // only checkpoints before the first broken one vouch for rows
+  const trusted = checkpoints.filter(
+    (checkpoint) => !checkpointProblem || checkpoint.n < checkpointProblem.seq,
+  );
+  const expectedAt = new Map(trusted.map((checkpoint) => [checkpoint.seqTo, checkpoint]));
 
   let rowProblem: AuditVerifyProblem | undefined;
   let rowsChecked = 0;
@@ -86,7 +90,10 @@ export async function verifyChain(
   if (!rowProblem && expectedSeq <= toSeq && (rowsChecked > 0 || toSeq >= fromSeq)) {
     rowProblem = { seq: expectedSeq, reason: 'seq_gap' };
   }
-  const firstBrokenCheckpoint = checkpointMismatch ?? checkpointProblem;
+  const firstBrokenCheckpoint =
+    checkpointMismatch && (!checkpointProblem || checkpointMismatch.seq < checkpointProblem.seq)
+      ? checkpointMismatch
+      : checkpointProblem;
 
   return {
     ok: !rowProblem && !firstBrokenCheckpoint,
