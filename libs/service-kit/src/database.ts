@@ -92,6 +92,27 @@ export function createPool(options: CreatePoolOptions): Pool {
   return pool;
 }
 
+/** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let healthy = true;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {
+      healthy = false;
+    });
+    throw error;
+  } finally {
+    // a connection whose rollback failed may be mid-transaction: destroy it rather than reuse it
+    client.release(!healthy);
+  }
+}
+
 /** A readiness check that runs `select 1` on the pool. */
 export function postgresReadinessCheck(pool: Pool): ReadinessCheck {
   return async () => {

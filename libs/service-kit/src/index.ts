@@ -38,6 +38,7 @@ export {
   readMigrations,
   runMigrations,
   scrubCredentials,
+  withTransaction,
 } from './database';
 export type {
   CreatePoolOptions,

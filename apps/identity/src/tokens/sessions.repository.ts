@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PG_POOL } from '@vivified/service-kit';
+import { PG_POOL, withTransaction } from '@vivified/service-kit';
 import type { Pool, PoolClient } from 'pg';
-
-import { inTransaction } from './transaction';
 
 /** A session to open. */
 export interface NewSession {
@@ -49,7 +47,7 @@ export class SessionsRepository {
 
   /** Inserts a session and its first refresh token in one transaction. */
   open(session: NewSession, refreshHash: string): Promise<void> {
-    return inTransaction(this.pool, async (client) => {
+    return withTransaction(this.pool, async (client) => {
       await client.query(
         `INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, method, ip, user_agent)
          VALUES ($1, $2, $3, $3, $4, $5, $6, $7)`,
@@ -93,7 +91,7 @@ export class SessionsRepository {
 
   /** Runs a refresh in one transaction; the rows `lock` returns stay locked until it ends. */
   refresh<T>(work: (tx: RefreshTx) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, (client) => work(this.refreshTx(client)));
+    return withTransaction(this.pool, (client) => work(this.refreshTx(client)));
   }
 
   /** Revokes the session a refresh token (used or not) belongs to; answers its id and user when it was open. */

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PG_POOL } from '@vivified/service-kit';
+import { PG_POOL, withTransaction } from '@vivified/service-kit';
 import type { Pool, PoolClient } from 'pg';
-
-import { inTransaction } from './transaction';
 
 /** The public half of an Ed25519 key as JWK members. */
 export interface PublicJwk {
@@ -64,7 +62,7 @@ export class SigningKeysRepository {
 
   /** Runs `work` holding the signing-key advisory lock, so replicas starting or rotating together agree. */
   locked<T>(work: (tx: SigningKeysTx) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, async (client) => {
+    return withTransaction(this.pool, async (client) => {
       await client.query(KEY_LOCK);
 
       return work(this.tx(client));

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PG_POOL } from '@vivified/service-kit';
+import { PG_POOL, withTransaction } from '@vivified/service-kit';
 import type { Pool } from 'pg';
 
-import { withTransaction } from '../transaction';
 import type { LoginState } from './lockout';
 import { cleanLoginState } from './lockout';
 import type { ThrottleWindow } from './throttle';

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PG_POOL } from '@vivified/service-kit';
+import { PG_POOL, withTransaction } from '@vivified/service-kit';
 import type { Pool, PoolClient } from 'pg';
-
-import { withTransaction } from '../transaction';
 
 /** A user's TOTP row. */
 export interface TotpRecord {

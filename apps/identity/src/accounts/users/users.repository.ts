@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
-import { PG_POOL } from '@vivified/service-kit';
+import { PG_POOL, withTransaction } from '@vivified/service-kit';
 import type { Pool, PoolClient } from 'pg';
-
-import { withTransaction } from '../transaction';
 
 /** A user with what its roles grant, as the services read it. */
 export interface UserRecord {
