@@ -7,6 +7,7 @@ import { ensureConsumer } from '@vivified/nats-transport';
 import type { ServiceLogger } from '@vivified/service-kit';
 import { NATS_CONNECTION, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import { ConsumerEvents } from 'nats';
 
 import { AuditMetrics } from '../audit-metrics';
 import type { AuditConfig } from '../config';
@@ -60,7 +61,9 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
       try {
         await ensureConsumer(await this.nc.jetstreamManager(), def);
         const consumer = await this.nc.jetstream().consumers.get(def.stream, def.durable);
-        this.messages = await consumer.consume({ max_messages: this.config.batchSize * 2 });
+        const messages = await consumer.consume({ max_messages: this.config.batchSize * 2 });
+        this.messages = messages;
+        void this.rebindWhenGone(messages);
         for await (const msg of this.messages) {
           this.buffer.push(msg);
           if (this.buffer.length >= this.config.batchSize) {
@@ -76,6 +79,21 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
         }
         this.logger.warn({ err: error }, 'audit ingest consumer failed, retrying');
         await sleep(1_000);
+      }
+    }
+  }
+
+  /** Ends the pull when its consumer or stream is deleted, so the loop ensures them again. */
+  private async rebindWhenGone(messages: ConsumerMessages): Promise<void> {
+    for await (const status of await messages.status()) {
+      if (
+        status.type === ConsumerEvents.ConsumerDeleted ||
+        status.type === ConsumerEvents.ConsumerNotFound ||
+        status.type === ConsumerEvents.StreamNotFound
+      ) {
+        messages.stop();
+
+        return;
       }
     }
   }
