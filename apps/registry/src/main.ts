@@ -3,14 +3,16 @@ import './instrument';
 import { bootstrapService } from '@vivified/service-kit';
 import { join } from 'node:path';
 
-import { RegistryModule } from './registry.module';
 import { telemetry, version } from './instrument';
+import { registryServiceConfigSchema } from './registry.config';
+import { RegistryModule } from './registry.module';
 
 bootstrapService({
   service: 'registry',
   version,
   module: RegistryModule,
   migrationsDir: join(__dirname, '..', 'migrations'),
+  configSchema: registryServiceConfigSchema,
   onStopped: () => telemetry.shutdown(),
 }).catch((error: unknown) => {
   console.error(error);

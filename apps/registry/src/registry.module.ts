@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 
+import { PluginHealthModule } from './health/plugin-health.module';
 import { InfoHandlers } from './info/info.handlers';
+import { PluginsModule } from './plugins/plugins.module';
 
-@Module({ controllers: [InfoHandlers] })
+@Module({ imports: [PluginsModule, PluginHealthModule], controllers: [InfoHandlers] })
 export class RegistryModule {}

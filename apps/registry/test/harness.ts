@@ -1,0 +1,140 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { RpcReply, RpcRequest, RpcSubject } from '@vivified/contracts';
+import { opsPortEnv } from '@vivified/contracts';
+import { connectNats, VivifiedClient } from '@vivified/nats-transport';
+import type { RunningService } from '@vivified/service-kit';
+import { bootstrapService } from '@vivified/service-kit';
+import type { TestDatabase, TestNatsServer } from '@vivified/testing';
+import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import type { NatsConnection } from 'nats';
+import { Client } from 'pg';
+
+import { registryServiceConfigSchema } from '../src/registry.config';
+import { RegistryModule } from '../src/registry.module';
+
+const root = join(__dirname, '..', '..', '..');
+
+/** Traits of the test users (as identity's roles would give them). */
+export const roles = {
+  admin: ['admin', 'plugin_manager', 'viewer'],
+  operator: ['operator', 'plugin_manager', 'viewer'],
+  viewer: ['viewer'],
+} as const;
+
+/** The registry in this process, identity as its built process, on a nats-server and a database of their own. */
+export interface RegistryHarness {
+  readonly nats: TestNatsServer;
+  readonly db: TestDatabase;
+  readonly registry: RunningService;
+  /** A caller's own connection (gateway, plugin). */
+  readonly nc: NatsConnection;
+  readonly client: VivifiedClient;
+  readonly authority: TestAuthority;
+  /** Whether identity runs. */
+  readonly identity: boolean;
+  /** A user token with these traits. */
+  userToken(traits: readonly string[], id?: string): Promise<string>;
+  /** Calls a contract with a token. */
+  call<S extends RpcSubject>(subject: S, body: RpcRequest<S>, token?: string): Promise<RpcReply<S>>;
+  /** A query on the shared database (schema-qualified names). */
+  sql<T extends object>(text: string, values?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startRegistry}. */
+export interface RegistryHarnessOptions {
+  /** Start identity (its built dist) as a child process. @default true */
+  identity?: boolean;
+  /** Extra environment of the registry. */
+  env?: Record<string, string>;
+}
+
+export async function startRegistry(options: RegistryHarnessOptions = {}): Promise<RegistryHarness> {
+  const withIdentity = options.identity ?? true;
+  const main = join(root, 'apps', 'identity', 'dist', 'main.js');
+  if (withIdentity && !existsSync(main)) {
+    throw new Error(`${main} is missing: run npm run build first (npm test does)`);
+  }
+  const [nats, db] = await Promise.all([startNatsServer(), createTestDatabase('vivified_registry')]);
+  const shared = {
+    VIVIFIED_NATS_URL: nats.url,
+    VIVIFIED_DATABASE_URL: db.url,
+    VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
+    VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
+  };
+  let identity: ChildProcess | undefined;
+  let identityOutput = '';
+  if (withIdentity) {
+    const identityOps = await freePort();
+    identity = spawn(process.execPath, [main], {
+      cwd: root,
+      env: {
+        PATH: process.env['PATH'],
+        ...shared,
+        VIVIFIED_LOG_LEVEL: 'warn',
+        [opsPortEnv('identity')]: String(identityOps),
+        VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    identity.stdout?.on('data', (chunk: Buffer) => (identityOutput += chunk.toString()));
+    identity.stderr?.on('data', (chunk: Buffer) => (identityOutput += chunk.toString()));
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${identityOps}/health/ready`).catch(() => undefined))?.ok === true,
+      { timeoutMs: 30_000, what: 'identity to be ready' },
+    ).catch((error: unknown) => {
+      throw new Error(`identity did not start; its output:\n${identityOutput}`, { cause: error });
+    });
+  }
+  Object.assign(process.env, {
+    ...shared,
+    VIVIFIED_LOG_LEVEL: 'silent',
+    [opsPortEnv('registry')]: String(await freePort()),
+    VIVIFIED_REGISTRY_HEALTH_SWEEP_MS: '200',
+    ...options.env,
+  });
+  const registry = await bootstrapService({
+    service: 'registry',
+    version: '0.0.0-test',
+    module: RegistryModule,
+    migrationsDir: join(__dirname, '..', 'migrations'),
+    configSchema: registryServiceConfigSchema,
+  });
+  const { nc } = await connectNats({ servers: [nats.url], name: 'registry-test-caller' });
+  const authority = await TestAuthority.create(nc);
+  const client = new VivifiedClient(nc);
+  const pg = new Client({ connectionString: db.url });
+  await pg.connect();
+
+  return {
+    nats,
+    db,
+    registry,
+    nc,
+    client,
+    authority,
+    identity: withIdentity,
+    userToken: (traits, id = '00000000-0000-4000-8000-000000000001') =>
+      authority.token({ kind: 'user', id, traits }),
+    call: (subject, body, token) => client.request(subject, body, token ? { token } : {}),
+    sql: async <T extends object>(text: string, values: unknown[] = []) =>
+      (await pg.query<T & Record<string, unknown>>(text, values)).rows as T[],
+    async stop() {
+      await pg.end().catch(() => undefined);
+      await nc.drain().catch(() => undefined);
+      await registry.stop();
+      if (identity && identity.exitCode === null) {
+        const exited = new Promise((resolve) => identity.once('exit', resolve));
+        identity.kill('SIGTERM');
+        await exited;
+      }
+      await Promise.allSettled([nats.stop(), db.drop()]);
+    },
+  };
+}
