@@ -39,14 +39,9 @@ describe('audit retention, compliance report and fail-closed emitting', () => {
 
     const dropped = await app.get(MaintenanceService).applyRetention();
     const withRows = dropped.filter((partition) => partition.rows > 0);
-    expect(withRows).toEqual([
-      expect.objectContaining({
-        seqFrom: 1,
-        seqTo: 20,
-        rows: 20,
-        lastHash: expect.stringMatching(/^[0-9a-f]{64}$/),
-      }),
-    ]);
+    expect(withRows).toHaveLength(1);
+    expect(withRows[0]).toMatchObject({ seqFrom: 1, seqTo: 20, rows: 20 });
+    expect(withRows[0]?.lastHash).toMatch(/^[0-9a-f]{64}$/);
     const { rows } = await harness.sql.query<{ dropped: unknown[]; seq_to: string }>(
       'SELECT dropped, seq_to FROM checkpoints WHERE jsonb_array_length(dropped) > 0',
     );
