@@ -34,8 +34,8 @@ export interface DeliveryRuntime {
   quarantine(subscription: SubscriptionRow): void;
 }
 
-/** How long one fetch waits for messages; a pause takes at most this long to settle. */
-const FETCH_EXPIRES_MS = 1_000;
+/** How long one pull waits for an event; a pause takes at most this long to settle. */
+const PULL_EXPIRES_MS = 1_000;
 /** Redelivery delay of an event held for a plugin that is not active (paused, not failed). */
 const INACTIVE_DELAY_MS = 1_000;
 
@@ -80,12 +80,18 @@ export class SubscriptionWorker {
     while (this.running) {
       try {
         const consumer = await this.rt.nc.jetstream().consumers.get(streams.events.name, id);
-        const batch = await consumer.fetch({ max_messages: maxAckPending, expires: FETCH_EXPIRES_MS });
-        const work: Array<Promise<void>> = [];
-        for await (const msg of batch) {
-          work.push(this.handle(msg));
-        }
-        await Promise.all(work);
+        // one pull loop per allowed in-flight delivery: each takes the next event as soon as it is stored, so a
+        // batch never waits to fill, and 1 loop keeps the subscription's order
+        await Promise.all(
+          Array.from({ length: maxAckPending }, async () => {
+            while (this.running) {
+              const msg = await consumer.next({ expires: PULL_EXPIRES_MS });
+              if (msg) {
+                await this.handle(msg);
+              }
+            }
+          }),
+        );
         attempt = 0;
       } catch (error) {
         if (!this.running) {
@@ -174,18 +180,23 @@ export class SubscriptionWorker {
       return;
     }
     this.consecutiveFailures = 0;
-    const record = rt.audit.emit({
-      ...base,
-      action: 'event.deliver',
-      outcome: 'success',
-      details: { ...details, attempt, ...(redacted.length > 0 ? { redactedFields: redacted } : {}) },
-    });
+    const record = () =>
+      rt.audit.emit({
+        ...base,
+        action: 'event.deliver',
+        outcome: 'success',
+        details: { ...details, attempt, ...(redacted.length > 0 ? { redactedFields: redacted } : {}) },
+      });
     if (envelope.classification.includes('phi')) {
-      await record.catch((error: unknown) => rt.log.error({ err: error }, 'delivery audit failed'));
+      // a PHI delivery's record is stored before the ack: a crash in between redelivers rather than loses it
+      await record().catch((error: unknown) => rt.log.error({ err: error }, 'delivery audit failed'));
+      msg.ack();
     } else {
-      record.catch((error: unknown) => rt.log.error({ err: error }, 'delivery audit failed'));
+      msg.ack();
+      setImmediate(() => {
+        record().catch((error: unknown) => rt.log.error({ err: error }, 'delivery audit failed'));
+      });
     }
-    msg.ack();
     rt.metrics.delivered.inc({ event_type: envelope.eventType });
     const occurred = Date.parse(envelope.occurredAt);
     if (Number.isFinite(occurred)) {

@@ -162,27 +162,31 @@ export class PublishService {
       payload: envelope.payload,
     };
     const position = await this.store.store(stored);
-    const record = this.audit.emit({
-      category: 'event',
-      action: 'event.publish',
-      outcome: 'success',
-      actor: { kind: principal.kind, id: `${principal.kind}:${principal.id}` },
-      ...(principal.kind === 'plugin' ? { pluginId: principal.id } : {}),
-      classification,
-      details: {
-        eventId: stored.eventId,
-        eventType,
-        schemaVersion: stored.schemaVersion,
-        seq: position.seq,
-        duplicate: position.duplicate,
-        traceId: stored.traceId,
-      },
-    });
+    const record = () =>
+      this.audit.emit({
+        category: 'event',
+        action: 'event.publish',
+        outcome: 'success',
+        actor: { kind: principal.kind, id: `${principal.kind}:${principal.id}` },
+        ...(principal.kind === 'plugin' ? { pluginId: principal.id } : {}),
+        classification,
+        details: {
+          eventId: stored.eventId,
+          eventType,
+          schemaVersion: stored.schemaVersion,
+          seq: position.seq,
+          duplicate: position.duplicate,
+          traceId: stored.traceId,
+        },
+      });
     if (classification.includes('phi')) {
       // a PHI publish is answered only once its audit record is stored (fails closed otherwise)
-      await record;
+      await record();
     } else {
-      record.catch((error: unknown) => this.log.error({ err: error }, 'publish audit failed'));
+      // after the reply has gone out: the record is not on the publisher's path
+      setImmediate(() => {
+        record().catch((error: unknown) => this.log.error({ err: error }, 'publish audit failed'));
+      });
     }
 
     return { eventId: stored.eventId, seq: position.seq, ...(position.duplicate ? { duplicate: true } : {}) };

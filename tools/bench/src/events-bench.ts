@@ -1,0 +1,255 @@
+// Canonical-lane benchmark (issue 7), beside raw JetStream in the same run on the same nats-server:
+// 1. throughput publish → deliver → ack: raw = js.publish + a pull consumer acking each message; lane = publish
+//    requests through the event-router (sidecar, schema validation, store, audit) → durable consumer → policy per
+//    delivery → NATS request to the subscriber plugin → its reply → ack (+ delivery audit);
+// 2. publish latency: a sequential publish request through the router (answered once stored) against a sequential
+//    raw js.publish (answered once stored); the difference is what the lane adds.
+// The event-router runs as its own process from apps/event-router/dist (run `npm run build` first):
+// `node tools/bench/dist/events-bench.js`. Knobs: BENCH_EVENTS (20000), BENCH_WINDOW (256), BENCH_LATENCY (2000),
+// BENCH_CONCURRENCY (the subscription's max ack pending, 256).
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+import { buckets, dynamicSubjects, opsPortEnv, streams, subjects } from '@vivified/contracts';
+import {
+  connectNats,
+  encodeJson,
+  ensureBucket,
+  ensureStream,
+  VivifiedClient,
+} from '@vivified/nats-transport';
+import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import type { NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy } from 'nats';
+
+import type { LatencyStats } from './stats';
+import { latencyStats } from './stats';
+
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
+const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 256);
+const LATENCY = Number(process.env['BENCH_LATENCY'] ?? 2_000);
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 256);
+
+const PUBLISHER = 'bench-publisher';
+const SUBSCRIBER = 'bench-subscriber';
+
+/** Runs `call(i)` for i < count with at most `window` in flight. */
+async function windowed(count: number, window: number, call: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next;
+      next += 1;
+      await call(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+}
+
+async function sequential(count: number, call: (i: number) => Promise<unknown>): Promise<bigint[]> {
+  const samples: bigint[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const start = process.hrtime.bigint();
+    await call(i);
+    samples.push(process.hrtime.bigint() - start);
+  }
+
+  return samples;
+}
+
+function payload(i: number) {
+  return { documentId: `doc-${i}`, contentType: 'application/json' };
+}
+
+/** Raw JetStream: publish with ack (window) while a pull consumer acks each message. */
+async function rawThroughput(nc: NatsConnection): Promise<number> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw.>'] });
+  await jsm.consumers.add('BENCH_RAW', {
+    durable_name: 'raw',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: CONCURRENCY,
+  });
+  const js = nc.jetstream();
+  let acked = 0;
+  const consumer = await js.consumers.get('BENCH_RAW', 'raw');
+  const messages = await consumer.consume({ max_messages: CONCURRENCY });
+  const done = new Promise<void>((resolve) => {
+    void (async () => {
+      for await (const msg of messages) {
+        msg.ack();
+        acked += 1;
+        if (acked >= EVENTS) {
+          resolve();
+        }
+      }
+    })();
+  });
+  const started = process.hrtime.bigint();
+  await windowed(EVENTS, WINDOW, (i) =>
+    js.publish('bench.raw.doc', encodeJson({ eventId: `raw-${i}`, payload: payload(i) }), {
+      msgID: `raw-${i}`,
+    }),
+  );
+  await done;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  messages.stop();
+
+  return EVENTS / seconds;
+}
+
+async function rawLatency(nc: NatsConnection): Promise<LatencyStats> {
+  const js = nc.jetstream();
+  const samples = await sequential(LATENCY, (i) =>
+    js.publish('bench.raw.lat', encodeJson({ eventId: `lat-${i}`, payload: payload(i) }), {
+      msgID: `lat-${i}`,
+    }),
+  );
+
+  return latencyStats(samples);
+}
+
+function startRouter(env: Record<string, string>): ChildProcess {
+  const main = join(__dirname, '..', '..', '..', 'apps', 'event-router', 'dist', 'main.js');
+  const child = spawn(process.execPath, [...(process.env['BENCH_ROUTER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), main], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+
+  return child;
+}
+
+async function main(): Promise<void> {
+  const nats = await startNatsServer();
+  const db = await createTestDatabase('vivified_events_bench');
+  const { nc } = await connectNats({ servers: [nats.url], name: 'events-bench' });
+  let router: ChildProcess | undefined;
+  try {
+    const rawRate = await rawThroughput(nc);
+    const rawLat = await rawLatency(nc);
+
+    await ensureStream(await nc.jetstreamManager(), streams.audit);
+    await ensureBucket(nc, buckets.plugins);
+    const authority = await TestAuthority.create(nc);
+    await authority.putPlugin({
+      id: PUBLISHER,
+      traits: [],
+      events: { publishes: ['DocumentStored'], subscribes: [] },
+    });
+    const opsPort = await freePort();
+    router = startRouter({
+      VIVIFIED_NATS_URL: nats.url,
+      VIVIFIED_DATABASE_URL: db.url,
+      VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
+      VIVIFIED_LOG_LEVEL: 'warn',
+      [opsPortEnv('event-router')]: String(opsPort),
+      VIVIFIED_EVENTS_CONCURRENCY: String(CONCURRENCY),
+    });
+    const client = new VivifiedClient(nc);
+    await waitFor(() => client.request(subjects.eventRouter.info, {}).then(() => true), {
+      timeoutMs: 30_000,
+    });
+
+    const seen = new Set<string>();
+    let resolveAll: () => void = () => undefined;
+    let target = EVENTS;
+    const allSeen = () =>
+      new Promise<void>((resolve) => {
+        resolveAll = resolve;
+        if (seen.size >= target) {
+          resolve();
+        }
+      });
+    nc.subscribe(dynamicSubjects.pluginDeliver(SUBSCRIBER), {
+      callback: (_error, msg) => {
+        const { eventId } = JSON.parse(new TextDecoder().decode(msg.data)) as { eventId: string };
+        seen.add(eventId);
+        msg.respond(encodeJson({ ok: true }));
+        if (seen.size >= target) {
+          resolveAll();
+        }
+      },
+    });
+    await authority.putPlugin({
+      id: SUBSCRIBER,
+      traits: [],
+      events: { publishes: [], subscribes: ['DocumentStored'] },
+    });
+    const subToken = await authority.token({ kind: 'plugin', id: SUBSCRIBER, traits: [] });
+    await waitFor(
+      async () => {
+        const reply = (await client.requestRaw(subjects.events.subscriptions, {}, { token: subToken })) as {
+          subscriptions: unknown[];
+        };
+
+        return reply.subscriptions.length === 1;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const token = await authority.token({
+      kind: 'plugin',
+      id: PUBLISHER,
+      traits: [],
+      lifetimeSeconds: 3_600,
+    });
+    const publish = (eventId: string, i: number) =>
+      client.requestRaw(
+        dynamicSubjects.publishEvent('DocumentStored'),
+        { eventId, payload: payload(i) },
+        { token },
+      );
+
+    // warm-up (JIT, decision cache, token verification cache)
+    target = 500;
+    const warm = allSeen();
+    await windowed(500, 64, (i) => publish(`bench-warm-${i}`, i));
+    await warm;
+
+    seen.clear();
+    target = EVENTS;
+    const delivered = allSeen();
+    const started = process.hrtime.bigint();
+    await windowed(EVENTS, WINDOW, (i) => publish(`bench-evt-${i}`, i));
+    const publishedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await delivered;
+    const laneSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const laneRate = EVENTS / laneSeconds;
+
+    target = Number.MAX_SAFE_INTEGER;
+    const laneLat = latencyStats(await sequential(LATENCY, (i) => publish(`bench-lat-${i}`, i)));
+
+    const result = {
+      events: EVENTS,
+      window: WINDOW,
+      subscriptionConcurrency: CONCURRENCY,
+      raw: { throughputPerSecond: Math.round(rawRate), publishLatencyUs: rawLat },
+      lane: {
+        throughputPerSecond: Math.round(laneRate),
+        publishOnlyPerSecond: Math.round(EVENTS / publishedSeconds),
+        publishLatencyUs: laneLat,
+      },
+      throughputRatio: Number((laneRate / rawRate).toFixed(3)),
+      addedP50Us: Math.round(laneLat.p50 - rawLat.p50),
+      addedP99Us: Math.round(laneLat.p99 - rawLat.p99),
+      targets: {
+        throughputHalfOfRaw: laneRate >= rawRate / 2,
+        throughput10k: laneRate >= 10_000,
+        addedP99Within1ms: laneLat.p99 - rawLat.p99 <= 1_000,
+      },
+    };
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    router?.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await nc.drain().catch(() => undefined);
+    await Promise.allSettled([nats.stop(), db.drop()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
