@@ -7,10 +7,12 @@ import { EventsController } from './events/events.controller';
 import { HealthController } from './health/health.controller';
 import { OpenApiController, OpenApiDocument } from './http/openapi';
 import { InfoHandlers } from './info/info.handlers';
+import { LanesModule } from './lanes/lanes.module';
 import { PolicyController } from './policy/policy.controller';
 import { UsersController } from './users/users.controller';
 
 @Module({
+  imports: [LanesModule],
   controllers: [
     InfoHandlers,
     HealthController,

@@ -145,6 +145,17 @@ export {
 } from './events/events.rpc';
 export type { SubscriptionState } from './events/events.rpc';
 export { InfoReply, InfoRequest } from './info/info.rpc';
+export { CallKey, CallKeyReply, CallKeyRequest, callTokenContract } from './lanes/call-token';
+export type { CallTokenClaims } from './lanes/call-token';
+export { lanesContracts } from './lanes/lanes.rpc';
+export {
+  PROXY_URL_MAX_LENGTH,
+  ProxyRequest,
+  ProxyResponse,
+  proxyBodyEncodings,
+  proxyMethods,
+} from './lanes/proxy';
+export type { ProxyBodyEncoding, ProxyMethod } from './lanes/proxy';
 export { defaultOpsPorts, opsPortEnv } from './ports';
 export {
   PolicyDecideRequest,

@@ -3,6 +3,7 @@ import { eventsContracts } from './events/events.rpc';
 import { accountsContracts } from './identity/accounts.rpc';
 import { tokensContracts } from './identity/tokens.rpc';
 import { webauthnContracts } from './identity/webauthn.rpc';
+import { lanesContracts } from './lanes/lanes.rpc';
 import { InfoReply, InfoRequest } from './info/info.rpc';
 import { policyContracts } from './policy/policy.rpc';
 import { registryContracts } from './registry/registry.rpc';
@@ -35,6 +36,7 @@ export const rpcContracts = {
   ...eventsContracts,
   ...auditContracts,
   ...registryContracts,
+  ...lanesContracts,
 } as const;
 
 /** Subject → `{ request, reply }` types, for the typed client and handlers. */

@@ -200,6 +200,8 @@ export const subjects = {
   gateway: {
     /** Service name, version and uptime. Public. */
     info: 'vivified.v1.gateway.info.get',
+    /** The public keys that verify operator-lane call tokens. Public. */
+    callKey: 'vivified.v1.gateway.call-key.get',
   },
   eventRouter: {
     /** Service name, version and uptime. Public. */
