@@ -1,5 +1,7 @@
 export { natsServerBinary, startNatsServer } from './nats-server';
 export type { NatsServerOptions, TestNatsServer } from './nats-server';
+export { startNatsOperatorServer } from './nats-operator';
+export type { TestNatsOperatorServer } from './nats-operator';
 export { freePort, isListening } from './ports';
 export { createTestDatabase, testServerUrl } from './postgres';
 export type { TestDatabase } from './postgres';
