@@ -245,6 +245,14 @@ export const subjects = {
   deadLetters: {
     all: 'vivified.dlq.>',
   },
+  /**
+   * The NATS server's own system-account API (production mode, docs/nats-auth.md): the registry pushes account
+   * JWTs that revoke disabled plugins' users. Not a Vivified subject; never in a plugin's permissions.
+   */
+  natsSystem: {
+    /** Stores an account JWT signed by the operator on every server of the full resolver. */
+    claimsUpdate: '$SYS.REQ.CLAIMS.UPDATE',
+  },
 } as const;
 
 /** The info subject of every service, keyed by service name. */
@@ -279,6 +287,9 @@ export const dynamicSubjects = {
     `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.lifecycle`,
   /** A plugin's own inbox prefix. */
   pluginInboxPrefix: (pluginId: string): string => `_INBOX_${subjectToken('plugin id', pluginId)}`,
+  /** The NATS server's answer with an account's current JWT (system account only, production mode). */
+  accountClaimsLookup: (accountPublicKey: string): string =>
+    `$SYS.REQ.ACCOUNT.${subjectToken('account public key', accountPublicKey)}.CLAIMS.LOOKUP`,
   /** Audit records of one category. */
   auditRecord: (category: string): string => `vivified.audit.${subjectToken('audit category', category)}`,
   /** A dead letter for one subscription. */
