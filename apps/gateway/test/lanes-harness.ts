@@ -47,7 +47,7 @@ export class LanesHarness {
     Object.assign(process.env, {
       VIVIFIED_NATS_URL: harness.nats.url,
       VIVIFIED_KEK: kek,
-      VIVIFIED_LOG_LEVEL: 'silent',
+      VIVIFIED_LOG_LEVEL: process.env['LANES_LOG'] ?? 'silent',
       [opsPortEnv('gateway')]: String(await freePort()),
       VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
       ...env,
