@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 
+import { PluginConfigModule } from './config/plugin-config.module';
 import { PluginHealthModule } from './health/plugin-health.module';
 import { InfoHandlers } from './info/info.handlers';
 import { PluginsModule } from './plugins/plugins.module';
 
-@Module({ imports: [PluginsModule, PluginHealthModule], controllers: [InfoHandlers] })
+@Module({ imports: [PluginsModule, PluginHealthModule, PluginConfigModule], controllers: [InfoHandlers] })
 export class RegistryModule {}
