@@ -4,6 +4,7 @@ import { bootstrapService } from '@vivified/service-kit';
 import { join } from 'node:path';
 
 import { telemetry, version } from './instrument';
+import { natsCredentialsConfigSchema } from './nats-credentials/nats-credentials.config';
 import { registryServiceConfigSchema } from './registry.config';
 import { RegistryModule } from './registry.module';
 
@@ -12,7 +13,7 @@ bootstrapService({
   version,
   module: RegistryModule,
   migrationsDir: join(__dirname, '..', 'migrations'),
-  configSchema: registryServiceConfigSchema,
+  configSchema: { ...registryServiceConfigSchema, ...natsCredentialsConfigSchema },
   onStopped: () => telemetry.shutdown(),
 }).catch((error: unknown) => {
   console.error(error);
