@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditRecord, consumers, validatePayload } from '@vivified/contracts';
+import type { AuditRecord } from '@vivified/contracts';
+import { consumers } from '@vivified/contracts';
 import { ensureConsumer } from '@vivified/nats-transport';
 import type { ServiceLogger } from '@vivified/service-kit';
 import { NATS_CONNECTION, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
@@ -12,6 +13,7 @@ import { ConsumerEvents } from 'nats';
 import { AuditMetrics } from '../audit-metrics';
 import type { AuditConfig } from '../config';
 import { IngestService } from './ingest.service';
+import { checkAuditRecord } from './record-shape';
 
 /** How long a partial batch waits for more records before it is stored. */
 const LINGER_MS = 20;
@@ -148,15 +150,15 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
 
       return undefined;
     }
-    const checked = validatePayload(AuditRecord, body);
-    if (!checked.ok) {
-      this.ingest.rejected('not a valid audit record');
+    const checked = checkAuditRecord(body);
+    if (typeof checked === 'string') {
+      this.ingest.rejected(checked);
       msg.term();
 
       return undefined;
     }
 
-    return checked.value;
+    return checked;
   }
 
   private async pollLag(): Promise<void> {
