@@ -8,6 +8,7 @@ import { HealthController } from './health/health.controller';
 import { OpenApiController, OpenApiDocument } from './http/openapi';
 import { InfoHandlers } from './info/info.handlers';
 import { LanesModule } from './lanes/lanes.module';
+import { PluginsController } from './plugins/plugins.controller';
 import { PolicyController } from './policy/policy.controller';
 import { UsersController } from './users/users.controller';
 
@@ -21,6 +22,7 @@ import { UsersController } from './users/users.controller';
     TokensController,
     UsersController,
     PolicyController,
+    PluginsController,
     EventsController,
   ],
   providers: [CoreApi, OpenApiDocument],
