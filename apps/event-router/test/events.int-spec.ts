@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { AuditRecord, SubscriptionListReply } from '@vivified/contracts';
-import { streams, subjects, VivifiedError } from '@vivified/contracts';
+import { dynamicSubjects, ErrorCode, streams, subjects, VivifiedError } from '@vivified/contracts';
 import { freePort, waitFor } from '@vivified/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -162,7 +162,7 @@ describe('publish', () => {
   it('refuses publishers without a token, undeclared types, a forged source and missing data traits', async () => {
     await harness.putPlugin('pub-limited', { publishes: ['DocumentStored', 'UserCreated'] });
     const anonymous = await expectError(
-      harness.client.requestRaw('vivified.v1.events.publish.DocumentStored', { payload: {} }),
+      harness.client.requestRaw(dynamicSubjects.publishEvent('DocumentStored'), { payload: {} }),
     );
     expect(anonymous.code).toBe('UNAUTHENTICATED');
 
@@ -199,7 +199,7 @@ describe('publish', () => {
         }),
       );
 
-      return inactive.code === 'PLUGIN_INACTIVE';
+      return inactive.code === ErrorCode.PluginInactive;
     });
   });
 });
@@ -385,7 +385,7 @@ describe('subscriptions and delivery', () => {
     });
     expect(failing.received.map((r) => r.attempt)).toEqual([1, 2, 3]);
     const letter = await jsm.streams.getMessage(streams.deadLetters.name, {
-      last_by_subj: `vivified.dlq.${subscriptionId}`,
+      last_by_subj: dynamicSubjects.deadLetter(subscriptionId),
     });
     const body = letter.json<{ attempts: number; error: { code: string }; envelope: { eventId: string } }>();
     expect(body.attempts).toBe(3);

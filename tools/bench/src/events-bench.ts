@@ -33,6 +33,7 @@ const LATENCY = Number(process.env['BENCH_LATENCY'] ?? 2_000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 256);
 
 const PUBLISHER = 'bench-publisher';
+const rawSubject = (name: string) => `bench.raw.${name}`;
 const SUBSCRIBER = 'bench-subscriber';
 
 /** Runs `call(i)` for i < count with at most `window` in flight. */
@@ -90,7 +91,7 @@ async function rawThroughput(nc: NatsConnection): Promise<number> {
   });
   const started = process.hrtime.bigint();
   await windowed(EVENTS, WINDOW, (i) =>
-    js.publish('bench.raw.doc', encodeJson({ eventId: `raw-${i}`, payload: payload(i) }), {
+    js.publish(rawSubject('doc'), encodeJson({ eventId: `raw-${i}`, payload: payload(i) }), {
       msgID: `raw-${i}`,
     }),
   );
@@ -104,7 +105,7 @@ async function rawThroughput(nc: NatsConnection): Promise<number> {
 async function rawLatency(nc: NatsConnection): Promise<LatencyStats> {
   const js = nc.jetstream();
   const samples = await sequential(LATENCY, (i) =>
-    js.publish('bench.raw.lat', encodeJson({ eventId: `lat-${i}`, payload: payload(i) }), {
+    js.publish(rawSubject('lat'), encodeJson({ eventId: `lat-${i}`, payload: payload(i) }), {
       msgID: `lat-${i}`,
     }),
   );
@@ -114,10 +115,14 @@ async function rawLatency(nc: NatsConnection): Promise<LatencyStats> {
 
 function startRouter(env: Record<string, string>): ChildProcess {
   const main = join(__dirname, '..', '..', '..', 'apps', 'event-router', 'dist', 'main.js');
-  const child = spawn(process.execPath, [...(process.env['BENCH_ROUTER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), main], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(process.env['BENCH_ROUTER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), main],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
 
   return child;
 }

@@ -78,7 +78,7 @@ export class Deliverer implements OnApplicationShutdown {
     this.agent = new Agent({
       connect: {
         ...(config.webhookCaFile ? { ca: readFileSync(config.webhookCaFile, 'utf8') } : {}),
-        ...(table.size > 0 ? { lookup: fixedLookup(table) as never } : {}),
+        ...(table.size > 0 ? { lookup: fixedLookup(table) } : {}),
       },
       headersTimeout: config.deliveryTimeoutMs,
       bodyTimeout: config.deliveryTimeoutMs,

@@ -78,7 +78,7 @@ export class SubscriptionsRepository {
       [row.pluginId, row.eventType],
     );
 
-    return rowOf(rows[0] as Raw);
+    return rowOf(rows[0]);
   }
 
   /** Deletes one plugin's subscriptions to the given types (never another plugin's); answers the deleted rows. */

@@ -87,7 +87,9 @@ export class SubscriptionsService implements OnApplicationBootstrap, OnApplicati
     for (const row of await this.repository.all()) {
       this.workers.set(row.id, new SubscriptionWorker(row, this.runtime));
     }
-    this.directory.onChange((change) => this.enqueue(change.pluginId, () => this.applyChange(change)));
+    this.directory.onChange((change) => {
+      void this.enqueue(change.pluginId, () => this.applyChange(change));
+    });
     await this.directory.start();
     this.lagTimer = setInterval(() => void this.sampleLag(), LAG_INTERVAL_MS);
     this.lagTimer.unref();
