@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 
+import { AuditController } from './audit/audit.controller';
 import { AuthController } from './auth/auth.controller';
 import { TokensController } from './auth/tokens.controller';
 import { CoreApi } from './core/core-api';
@@ -23,6 +24,7 @@ import { UsersController } from './users/users.controller';
     UsersController,
     PolicyController,
     PluginsController,
+    AuditController,
     EventsController,
   ],
   providers: [CoreApi, OpenApiDocument],
