@@ -568,8 +568,7 @@ export const registryContracts = {
     subject: subjects.registry.registrationTokens.create,
     request: RegistrationTokenCreateRequest,
     reply: RegistrationTokenCreated,
-    // creating a token delegates the right to register: the register action, for admins only
-    access: user('registry.plugin.register', registrationTokenCreatorTraits),
+    access: user('registry.registration-token.create', registrationTokenCreatorTraits),
     summary: 'Creates a one-time, expiring registration token (admins); shown once.',
   }),
   [subjects.registry.heartbeat]: defineRpc({

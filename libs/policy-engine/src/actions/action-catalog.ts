@@ -239,6 +239,12 @@ const VERBS: Readonly<Record<ResourceType, Readonly<Record<string, VerbSpec>>>> 
       grant: { kind: 'own_plugin', anyOf: [] },
       description: 'Heartbeat of the plugin itself',
     },
+    'registration-token-create': {
+      kinds: USER,
+      grant: traits(['admin']),
+      description: 'Create a one-time plugin registration token',
+      detailed: true,
+    },
   },
   policy: {
     read: { kinds: USER, grant: traits(POLICY_READERS), description: 'Read the admin rules' },
@@ -345,6 +351,7 @@ const PLATFORM_ACTIONS: Readonly<Record<string, `${ResourceType}.${string}`>> = 
   'registry.plugin-config.read': 'plugins.config-read',
   'registry.plugin-config.write': 'plugins.config-write',
   'registry.heartbeat': 'plugins.heartbeat',
+  'registry.registration-token.create': 'plugins.registration-token-create',
   'audit.record.query': 'audit.read',
   'audit.record.export': 'audit.export',
   'audit.record.verify': 'audit.verify',

@@ -245,6 +245,13 @@ const TABLE: Row[] = [
     'capability_present',
   ],
   [
+    'an operator creates no registration token (admins only)',
+    input('registry.registration-token.create', user(roleTraits.operator)),
+    'deny',
+    'capability',
+    'admin_required',
+  ],
+  [
     'viewer approves a plugin',
     input('plugins.approve', user(roleTraits.viewer)),
     'deny',
