@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ChainRow } from './chain-hash';
-import { canonicalJson, GENESIS_HASH, rowHash } from './chain-hash';
+import { canonicalJson, canonicalRow, GENESIS_HASH, rowHash } from './chain-hash';
 
 const row: ChainRow = {
   seq: 1,
@@ -29,6 +29,20 @@ describe('canonicalJson', () => {
 
   it('gives the same text for the same value in any key order', () => {
     expect(canonicalJson({ x: 1, y: { q: 1, p: 2 } })).toBe(canonicalJson({ y: { p: 2, q: 1 }, x: 1 }));
+  });
+});
+
+describe('canonicalRow', () => {
+  it('is exactly canonicalJson of the row', () => {
+    expect(canonicalRow(row)).toBe(canonicalJson(row));
+    const full = {
+      ...row,
+      target: 'plugin:a',
+      pluginId: 'a',
+      traceId: 'f'.repeat(32),
+      classification: ['pii', 'phi'],
+    };
+    expect(canonicalRow(full)).toBe(canonicalJson(full));
   });
 });
 

@@ -42,7 +42,24 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
 }
 
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+
+/**
+ * `canonicalJson(row)` written out for the fixed fields (keys in sorted order), which is several times faster than
+ * the generic walk on the ingest path; a unit test keeps the two identical.
+ */
+export function canonicalRow(row: ChainRow): string {
+  return (
+    `{"action":${json(row.action)},"actorId":${json(row.actorId)},"actorKind":${json(row.actorKind)}` +
+    `,"category":${json(row.category)},"classification":${json(row.classification)}` +
+    `,"details":${canonicalJson(row.details)},"id":${json(row.id)},"outcome":${json(row.outcome)}` +
+    `,"phiInvolved":${json(row.phiInvolved)},"pluginId":${json(row.pluginId)},"seq":${json(row.seq)}` +
+    `,"service":${json(row.service)},"storedAt":${json(row.storedAt)},"target":${json(row.target)}` +
+    `,"traceId":${json(row.traceId)},"ts":${json(row.ts)}}`
+  );
+}
+
 /** SHA-256 (hex) over the previous row's hash and this row's canonical JSON. */
 export function rowHash(row: ChainRow, prevHash: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalJson(row)).digest('hex');
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalRow(row)).digest('hex');
 }
