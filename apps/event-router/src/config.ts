@@ -20,6 +20,13 @@ export const eventRouterConfigSchema = {
     max: 60_000,
     description: "How long one delivery waits for the plugin's ack",
   }),
+  ackWaitMs: env.int('VIVIFIED_EVENTS_ACK_WAIT_MS', {
+    default: 60_000,
+    min: 1_000,
+    max: 3_600_000,
+    description:
+      'How long a delivery may stay unacknowledged before JetStream hands it out again (a crashed router); above the delivery timeout',
+  }),
   quarantineAfter: env.int('VIVIFIED_EVENTS_QUARANTINE_AFTER', {
     default: 50,
     min: 1,

@@ -114,7 +114,17 @@ export class RouterHarness {
     return harness;
   }
 
+  /**
+   * Stops the router as a crash would look to NATS: its connection is closed at once (no drain, nothing acked,
+   * in-flight deliveries stay unacknowledged until the ack wait), then the process's resources are released.
+   */
+  async crashRouter(): Promise<void> {
+    await this.service.nc.close();
+    await this.service.stop().catch(() => undefined);
+  }
+
   async startRouter(): Promise<void> {
+    this.env[opsPortEnv('event-router')] = String(await freePort());
     Object.assign(process.env, this.env);
     this.service = await bootstrapService({
       service: 'event-router',

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { dynamicSubjects, streams } from '@vivified/contracts';
-import { NATS_CONNECTION } from '@vivified/service-kit';
+import { NATS_CONNECTION, SERVICE_CONFIG } from '@vivified/service-kit';
 import type { ConsumerConfig, JetStreamManager, NatsConnection } from 'nats';
 import { AckPolicy, DeliverPolicy, NatsError, nanos } from 'nats';
 
-const CONSUMER_NOT_FOUND = 10014;
+import type { EventRouterConfig } from '../config';
 
-/** How long a delivered message may stay unacknowledged before JetStream redelivers it (a crashed router). */
-const ACK_WAIT_MS = 60_000;
+const CONSUMER_NOT_FOUND = 10014;
 
 function notFound(error: unknown): boolean {
   return error instanceof NatsError && error.api_error?.err_code === CONSUMER_NOT_FOUND;
@@ -30,7 +29,15 @@ export interface ConsumerSpec {
 export class JetStreamConsumers {
   private jsmPromise: Promise<JetStreamManager> | undefined;
 
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  private readonly ackWait: number;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(SERVICE_CONFIG) config: EventRouterConfig,
+  ) {
+    // never below the delivery timeout: a slow plugin must not see its event handed out twice
+    this.ackWait = nanos(Math.max(config.ackWaitMs, config.deliveryTimeoutMs * 2));
+  }
 
   private jsm(): Promise<JetStreamManager> {
     return (this.jsmPromise ??= this.nc.jetstreamManager());
@@ -40,8 +47,11 @@ export class JetStreamConsumers {
     const jsm = await this.jsm();
     try {
       const info = await jsm.consumers.info(streams.events.name, spec.id);
-      if (info.config.max_ack_pending !== spec.maxAckPending) {
-        await jsm.consumers.update(streams.events.name, spec.id, { max_ack_pending: spec.maxAckPending });
+      if (info.config.max_ack_pending !== spec.maxAckPending || info.config.ack_wait !== this.ackWait) {
+        await jsm.consumers.update(streams.events.name, spec.id, {
+          max_ack_pending: spec.maxAckPending,
+          ack_wait: this.ackWait,
+        });
       }
     } catch (error) {
       if (!notFound(error)) {
@@ -52,7 +62,7 @@ export class JetStreamConsumers {
         filter_subject: dynamicSubjects.storedEvent(spec.eventType),
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.New,
-        ack_wait: nanos(ACK_WAIT_MS),
+        ack_wait: this.ackWait,
         max_deliver: -1,
         max_ack_pending: spec.maxAckPending,
       };
