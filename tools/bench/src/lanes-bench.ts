@@ -1,0 +1,212 @@
+// Operator-lane round trip beside raw NATS request/reply in the same run, at a fixed rate (issue 8).
+// Run after `npm run build`: `node tools/bench/dist/lanes-bench.js` (it starts nats-server and the built gateway,
+// apps/gateway/dist/main.js, as a child process). Knobs: BENCH_LANE_RATE (calls/s, default 1000),
+// BENCH_LANE_MS (per round, default 5000), BENCH_ROUNDS (default 3).
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+import { buckets, dynamicSubjects, headers as headerNames, opsPortEnv, streams } from '@vivified/contracts';
+import { StaticKekProvider } from '@vivified/crypto';
+import { connectNats, ensureBucket, ensureStream } from '@vivified/nats-transport';
+import { bundleSigningKeys, bundleSigningPurpose, signBundle } from '@vivified/policy-engine';
+import { freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import type { NatsConnection } from 'nats';
+import { headers as natsHeaders } from 'nats';
+
+import type { LatencyStats } from './stats';
+import { latencyStats } from './stats';
+
+const RATE = Number(process.env['BENCH_LANE_RATE'] ?? 1_000);
+const ROUND_MS = Number(process.env['BENCH_LANE_MS'] ?? 5_000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROOT = join(__dirname, '..', '..', '..');
+const CALLER = 'bench-caller';
+const TARGET = 'bench-target';
+const PAYLOAD = new TextEncoder().encode(JSON.stringify({ id: 'u-1', fields: ['name', 'status'], n: 42 }));
+
+interface Paced {
+  samples: bigint[];
+  errors: number;
+  achievedRate: number;
+}
+
+/** Open loop: calls start on a fixed schedule whatever the replies do, so queueing shows in the tail. */
+async function paced(call: () => Promise<unknown>, rate: number, durationMs: number): Promise<Paced> {
+  const total = Math.round((rate * durationMs) / 1000);
+  const interval = 1_000_000_000n / BigInt(rate);
+  const samples: bigint[] = [];
+  const inFlight: Array<Promise<void>> = [];
+  let errors = 0;
+  const start = process.hrtime.bigint();
+  let sent = 0;
+  while (sent < total) {
+    const now = process.hrtime.bigint();
+    while (sent < total && start + BigInt(sent) * interval <= now) {
+      const begun = process.hrtime.bigint();
+      inFlight.push(
+        call().then(
+          () => {
+            samples.push(process.hrtime.bigint() - begun);
+          },
+          () => {
+            errors += 1;
+          },
+        ),
+      );
+      sent += 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+
+  return { samples, errors, achievedRate: total / seconds };
+}
+
+async function startGateway(env: Record<string, string>, opsPort: number): Promise<ChildProcess> {
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway (e.g. --cpu-prof)
+  const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg.length > 0);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps', 'gateway', 'dist', 'main.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitFor(
+    async () => (await fetch(`http://127.0.0.1:${opsPort}/health/ready`).catch(() => undefined))?.ok === true,
+    { timeoutMs: 30_000, what: 'the gateway to be ready' },
+  );
+
+  return child;
+}
+
+function fmt(stats: LatencyStats): string {
+  return `p50 ${stats.p50.toFixed(0).padStart(6)} µs   p99 ${stats.p99.toFixed(0).padStart(6)} µs`;
+}
+
+async function main(): Promise<void> {
+  const nats = await startNatsServer();
+  let gateway: ChildProcess | undefined;
+  const connections: NatsConnection[] = [];
+  try {
+    const connect = async (name: string) => {
+      const { nc } = await connectNats({ servers: [nats.url], name });
+      connections.push(nc);
+
+      return nc;
+    };
+    const admin = await connect('bench-admin');
+    await ensureStream(await admin.jetstreamManager(), streams.audit);
+    await ensureBucket(admin, buckets.plugins);
+    const policy = await ensureBucket(admin, buckets.policy);
+    const authority = await TestAuthority.create(admin);
+    const kek = `v1:${randomBytes(32).toString('base64')}`;
+    const keys = bundleSigningKeys(await new StaticKekProvider(kek).hashKey(bundleSigningPurpose));
+    await authority.putPlugin({ id: CALLER, traits: [] });
+    await authority.putPlugin({
+      id: TARGET,
+      traits: [],
+      operations: [{ name: 'echo', description: 'echo', requiredTraits: [], classification: ['internal'] }],
+    });
+    const bundle = signBundle(
+      {
+        version: 1,
+        createdAt: new Date().toISOString(),
+        rules: [{ type: 'operator', caller: CALLER, target: TARGET, operations: ['echo'] }],
+      },
+      keys,
+    );
+    await policy.put('bundle', JSON.stringify(bundle));
+
+    const opsPort = await freePort();
+    gateway = await startGateway(
+      {
+        VIVIFIED_NATS_URL: nats.url,
+        VIVIFIED_KEK: kek,
+        VIVIFIED_LOG_LEVEL: 'warn',
+        [opsPortEnv('gateway')]: String(opsPort),
+        VIVIFIED_GATEWAY_HTTP_PORT: String(await freePort()),
+      },
+      opsPort,
+    );
+
+    // the target plugin process: the lane's forward and the raw subject answer alike, on one connection
+    const target = await connect('bench-target');
+    target.subscribe(dynamicSubjects.pluginRpc(TARGET, 'echo'), {
+      callback: (_e, msg) => msg.respond(msg.data),
+    });
+    const rawSubject = dynamicSubjects.pluginRpc('bench-raw', 'echo');
+    target.subscribe(rawSubject, { callback: (_e, msg) => msg.respond(msg.data) });
+    await target.flush();
+
+    const caller = await connect('bench-caller');
+    const token = await authority.token({ kind: 'plugin', id: CALLER, traits: [] });
+    const laneHeaders = () => {
+      const hdrs = natsHeaders();
+      hdrs.set(headerNames.authorization, `Bearer ${token}`);
+
+      return hdrs;
+    };
+    const laneSubject = dynamicSubjects.rpcCall(TARGET, 'echo');
+    const raw = () => caller.request(rawSubject, PAYLOAD, { timeout: 5_000 });
+    const lane = async () => {
+      const reply = await caller.request(laneSubject, PAYLOAD, { timeout: 5_000, headers: laneHeaders() });
+      if (reply.headers?.get(headerNames.errorCode)) {
+        throw new Error(`lane error ${reply.headers.get(headerNames.error)}`);
+      }
+    };
+    // the gateway learns the plugins, key and bundle from KV: wait until a call goes through
+    await waitFor(
+      () =>
+        lane().then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 10_000, what: 'a first lane call' },
+    );
+
+    // warm up both paths (JIT, caches)
+    await paced(raw, RATE, 1_000);
+    await paced(lane, RATE, 1_000);
+    const rawSamples: bigint[] = [];
+    const laneSamples: bigint[] = [];
+    let rawErrors = 0;
+    let laneErrors = 0;
+    const rates: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const r = await paced(raw, RATE, ROUND_MS);
+      const l = await paced(lane, RATE, ROUND_MS);
+      rawSamples.push(...r.samples);
+      laneSamples.push(...l.samples);
+      rawErrors += r.errors;
+      laneErrors += l.errors;
+      rates.push(r.achievedRate, l.achievedRate);
+    }
+    const rawStats = latencyStats(rawSamples);
+    const laneStats = latencyStats(laneSamples);
+    console.log(
+      `Operator lane vs raw NATS request/reply — nats-server ${admin.info?.version}, node ${process.version}, ` +
+        `${RATE} calls/s open loop, ${ROUNDS} × ${ROUND_MS} ms per path (achieved ${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)} calls/s)`,
+    );
+    console.log(`raw request/reply      ${fmt(rawStats)}   errors ${rawErrors}`);
+    console.log(`operator lane          ${fmt(laneStats)}   errors ${laneErrors}`);
+    console.log(
+      `added by the lane      p50 +${((laneStats.p50 - rawStats.p50) / 1000).toFixed(3)} ms   p99 +${((laneStats.p99 - rawStats.p99) / 1000).toFixed(3)} ms` +
+        '   (targets: p50 ≤ +0.3 ms, p99 ≤ +1 ms)',
+    );
+  } finally {
+    await Promise.allSettled(connections.map((nc) => nc.drain()));
+    if (gateway && gateway.exitCode === null) {
+      const exited = new Promise((resolve) => gateway?.once('exit', resolve));
+      gateway.kill('SIGTERM');
+      await exited;
+    }
+    await nats.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
