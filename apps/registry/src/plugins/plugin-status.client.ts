@@ -23,11 +23,11 @@ export class PluginStatusClient {
     }
   }
 
-  /** The current entries, by plugin id (for reconciliation). */
-  async entries(): Promise<Map<string, string>> {
+  /** The current entries (of one plugin, or all), by plugin id, as stored (for reconciliation). */
+  async entries(only?: string): Promise<Map<string, string>> {
     const kv = await this.bucket();
     const out = new Map<string, string>();
-    for await (const key of await kv.keys()) {
+    for await (const key of only === undefined ? await kv.keys() : [only]) {
       const value = await kv.get(key);
       if (value?.operation === 'PUT') {
         out.set(key, value.string());

@@ -280,19 +280,33 @@ export class PluginsService {
     return outcome.reply;
   }
 
-  /** Writes every plugin's entry again (start, and after a failed publish); entries of deleted plugins stay. */
+  /**
+   * Writes the entry of every plugin whose entry differs from the database (start, and periodically); entries of
+   * deleted plugins stay. A differing plugin is compared again under its row lock, so a change in flight (whose
+   * entry is published before its commit) is never overwritten with the state it is leaving.
+   */
   async reconcile(): Promise<number> {
-    const now = new Date();
     const current = await this.statuses.entries();
     let written = 0;
-    for (const record of await this.repository.list()) {
-      const entry = statusEntry(record, now);
-      const stored = current.get(record.id);
-      if (stored !== undefined && this.sameEntry(stored, JSON.stringify(entry))) {
+    for (const listed of await this.repository.list()) {
+      const stored = current.get(listed.id);
+      if (stored !== undefined && this.sameEntry(stored, JSON.stringify(statusEntry(listed, new Date())))) {
         continue;
       }
-      await this.statuses.put(entry);
-      written += 1;
+      written += await this.repository.transaction(async (tx) => {
+        const record = await this.repository.lock(tx, listed.id);
+        if (!record) {
+          return 0;
+        }
+        const entry = statusEntry(record, new Date());
+        const now = (await this.statuses.entries(record.id)).get(record.id);
+        if (now !== undefined && this.sameEntry(now, JSON.stringify(entry))) {
+          return 0;
+        }
+        await this.statuses.put(entry);
+
+        return 1;
+      });
     }
 
     return written;
