@@ -19,6 +19,7 @@ import { LanesHarness, rejection } from './lanes-harness';
 const CALLER = 'caller-app';
 const TARGET = 'target-app';
 const FLAKY = 'flaky-app';
+const BUSY = 'busy-app';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 const op = (name: string, extra: Partial<ManifestOperation> = {}): ManifestOperation => ({
@@ -69,6 +70,7 @@ describe('operator lane', () => {
       VIVIFIED_LANE_BREAKER_CONSECUTIVE: '3',
       VIVIFIED_LANE_BREAKER_HALF_OPEN_MS: '600',
       VIVIFIED_LANE_RETRIES: '2',
+      VIVIFIED_LANE_BULKHEAD: '4',
     });
     await harness.plugin({ id: CALLER, traits: ['handles_pii', 'audit_required'] });
     await harness.plugin({
@@ -84,6 +86,7 @@ describe('operator lane', () => {
       ],
     });
     await harness.plugin({ id: FLAKY, traits: [], operations: [op('ping')] });
+    await harness.plugin({ id: BUSY, traits: [], operations: [op('wait')] });
     await harness.rules([
       {
         type: 'operator',
@@ -92,6 +95,7 @@ describe('operator lane', () => {
         operations: ['get_user', 'get_contact', 'slow', 'lookup', 'once', 'not_declared'],
       },
       { type: 'operator', caller: CALLER, target: FLAKY, operations: ['ping'] },
+      { type: 'operator', caller: CALLER, target: BUSY, operations: ['wait'] },
     ]);
     callerToken = await harness.token(CALLER);
     caller = new VivifiedClient(await harness.connection(CALLER));
@@ -131,7 +135,11 @@ describe('operator lane', () => {
         }
       },
     });
-    await Promise.all([target.flush(), flakyNc.flush()]);
+    const busyNc = await harness.connection(BUSY);
+    busyNc.subscribe(dynamicSubjects.pluginAll(BUSY), {
+      callback: (_error, msg) => setTimeout(() => answer(msg, { done: true }), 250),
+    });
+    await Promise.all([target.flush(), flakyNc.flush(), busyNc.flush()]);
   }, 60_000);
 
   afterAll(async () => {
@@ -239,7 +247,9 @@ describe('operator lane', () => {
     );
 
     expect(error.code).toBe(ErrorCode.Timeout);
-    expect(Date.now() - started).toBeLessThan(290);
+    // the forward waited for the caller's deadline, not the operation's 300 ms
+    expect(error.reason).toBe('caller_deadline');
+    expect(Date.now() - started).toBeLessThan(1_500);
   });
 
   it('retries an idempotent operation, and only an idempotent one', async () => {
@@ -289,6 +299,20 @@ describe('operator lane', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/vivified_lane_breaker_state\{[^}]*target="flaky-app"[^}]*\} 0/);
     expect(metrics).toMatch(/vivified_lane_calls_total\{[^}]*lane="operator"[^}]*code="CIRCUIT_OPEN"/);
+  });
+
+  it('refuses calls beyond the target’s bulkhead at once', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call('wait', {}, { target: BUSY }).then(
+          () => 'ok',
+          (error: VivifiedError) => `${error.code}:${error.reason ?? ''}`,
+        ),
+      ),
+    );
+
+    expect(answers.filter((answer) => answer === 'ok')).toHaveLength(4);
+    expect(answers.filter((answer) => answer === 'RATE_LIMITED:bulkhead_full')).toHaveLength(2);
   });
 
   it('serves the same lane over HTTP for HTTP plugins', async () => {
