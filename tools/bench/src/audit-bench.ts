@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       'SELECT (SELECT count(*) FROM audit.records) AS n, (SELECT count(*) FROM audit.checkpoints) AS c',
     );
     const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
-    const batchCount = /vivified_audit_ingest_batch_size_count (\d+)/.exec(metrics)?.[1];
+    const batchCount = /vivified_audit_ingest_batch_size_count(?:\{[^}]*\})? (\d+)/.exec(metrics)?.[1];
 
     console.log(
       JSON.stringify(

@@ -36,6 +36,10 @@ export class MaintenanceService implements OnApplicationBootstrap, OnApplication
         this.metrics.checkpointWritten();
       }
     });
+    // retention once at start, in the background: a long drop must not hold up readiness
+    void this.applyRetention().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'audit retention failed, retrying later'),
+    );
     this.every(this.config.maintenanceIntervalSeconds * 1000, async () => {
       await this.writer.ensurePartitionsAhead();
       await this.applyRetention();
