@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { DeadLetters } from './delivery/dead-letters';
 import { Deliverer } from './delivery/deliverer';
 import { DeliveryPolicy } from './delivery/delivery-policy';
+import { WebhookSecretHandlers } from './delivery/webhook-secret.handlers';
 import { WebhookSecretsRepository } from './delivery/webhook-secrets.repository';
 import { WebhookSecretsService } from './delivery/webhook-secrets.service';
 import { EventMetrics } from './event-metrics';
@@ -20,7 +21,7 @@ import { SubscriptionsRepository } from './subscriptions/subscriptions.repositor
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 @Module({
-  controllers: [InfoHandlers, EventTypesHandlers, SubscriptionsHandlers],
+  controllers: [InfoHandlers, EventTypesHandlers, SubscriptionsHandlers, WebhookSecretHandlers],
   providers: [
     EventMetrics,
     PluginDirectory,

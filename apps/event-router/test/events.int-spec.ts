@@ -534,7 +534,17 @@ describe('subscriptions and delivery', () => {
     const request = await waitFor(() => hookRequests.find((r) => r.body.includes(eventId)), {
       timeoutMs: 10_000,
     });
-    const secret = await harness.service.app.get(WebhookSecretsService).secretFor('sub-hook');
+    // the plugin asks for its own secret; another plugin gets its own, never this one
+    const { secret, algorithm } = (await harness.asPlugin('sub-hook', subjects.events.webhookSecret, {})) as {
+      secret: string;
+      algorithm: string;
+    };
+    expect(algorithm).toBe('HMAC-SHA256');
+    expect(secret).toBe(await harness.service.app.get(WebhookSecretsService).secretFor('sub-hook'));
+    const other = (await harness.asPlugin('pub-hook', subjects.events.webhookSecret, {})) as {
+      secret: string;
+    };
+    expect(other.secret).not.toBe(secret);
 
     expect(verifyWebhook(secret, request.timestamp, request.body, request.signature)).toBe(true);
     expect(verifyWebhook(secret, request.timestamp, `${request.body} `, request.signature)).toBe(false);

@@ -139,6 +139,8 @@ export {
   SubscriptionListRequest,
   SubscriptionResumeRequest,
   SubscriptionView,
+  WebhookSecretReply,
+  WebhookSecretRequest,
   eventPublishAccess,
   eventsContracts,
   subscriptionStates,

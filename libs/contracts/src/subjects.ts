@@ -224,6 +224,8 @@ export const subjects = {
     registerType: 'vivified.v1.events.type.register',
     /** Delivers a subscription's dead letters again (admin). */
     deadLetterReplay: 'vivified.v1.events.dead-letter.replay',
+    /** The calling HTTP plugin's webhook signing secret. */
+    webhookSecret: 'vivified.v1.events.webhook-secret.get',
   },
   rpc: {
     /** Every operator-lane call (a plugin's NATS permission). */

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
+import type { WebhookSecretReply } from '@vivified/contracts';
+import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import { EnvelopeCipher } from '@vivified/crypto';
 
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature';
 import { WebhookSecretsRepository } from './webhook-secrets.repository';
 
 const aadOf = (pluginId: string) => `event-router.webhook-secret.${pluginId}`;
@@ -35,6 +38,20 @@ export class WebhookSecretsService {
     this.cache.set(pluginId, secret);
 
     return secret;
+  }
+
+  /** The plugin's own secret and how deliveries are signed with it (asked for by the plugin itself). */
+  async describe(pluginId: string): Promise<WebhookSecretReply> {
+    if (pluginId.length === 0) {
+      throw new VivifiedError(ErrorCode.PolicyDenied, 'access denied', { reason: 'plugin_only' });
+    }
+
+    return {
+      secret: await this.secretFor(pluginId),
+      algorithm: 'HMAC-SHA256',
+      signatureHeader: SIGNATURE_HEADER,
+      timestampHeader: TIMESTAMP_HEADER,
+    };
   }
 
   /** Forgets a revoked plugin's secret. */

@@ -10,6 +10,7 @@ import {
   SubscriptionListReply,
   SubjectTokenError,
   VivifiedError,
+  WebhookSecretReply,
 } from '@vivified/contracts';
 import { VivifiedClient } from '@vivified/nats-transport';
 import { NATS_CONNECTION } from '@vivified/service-kit';
@@ -74,6 +75,18 @@ export class EventsController {
   })
   types(@Query('type') type: string | undefined, @Caller() caller: EdgeCaller) {
     return this.core.call(subjects.events.types, type === undefined ? {} : { type }, caller);
+  }
+
+  @Get('v1/events/webhook-secret')
+  @Endpoint({
+    summary:
+      "The calling HTTP plugin's webhook secret: deliveries carry Vivified-Signature: v1=<hex HMAC-SHA256 over " +
+      '"<Vivified-Timestamp>.<raw body>">.',
+    reply: WebhookSecretReply,
+    auth: true,
+  })
+  webhookSecret(@Caller() caller: EdgeCaller) {
+    return this.core.call(subjects.events.webhookSecret, {}, caller);
   }
 
   @Get('v1/events/subscriptions')

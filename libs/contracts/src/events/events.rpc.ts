@@ -162,6 +162,19 @@ export class SubscriptionResumeRequest {
   subscriptionId!: string;
 }
 
+/** Asks for the calling plugin's webhook signing secret. */
+export class WebhookSecretRequest {}
+
+/** How the plugin verifies the signed POSTs of the canonical lane. */
+export class WebhookSecretReply {
+  /** The HMAC-SHA256 key (base64url text, used as given). */
+  secret!: string;
+  /** `HMAC-SHA256` over `<Vivified-Timestamp>.<raw body>`, sent as `Vivified-Signature: v1=<hex>`. */
+  algorithm!: string;
+  signatureHeader!: string;
+  timestampHeader!: string;
+}
+
 /**
  * Access of a publish on `vivified.v1.events.publish.<EventType>`, for a type of the given classification. It is
  * served on a wildcard subject, so it is not in the subject-keyed contract map: the event-router authorizes each
@@ -216,6 +229,13 @@ export const eventsContracts = {
     access: { action: 'plugins.enable', kinds: ['user'] },
     summary: "Delivers a subscription's dead letters to its plugin again (plugin managers).",
     timeoutMs: 60_000,
+  }),
+  [subjects.events.webhookSecret]: defineRpc({
+    subject: subjects.events.webhookSecret,
+    request: WebhookSecretRequest,
+    reply: WebhookSecretReply,
+    access: { action: 'events.subscribe', kinds: ['plugin'] },
+    summary: "The calling plugin's webhook signing secret, to verify the lane's signed POSTs.",
   }),
   [subjects.events.subscriptionResume]: defineRpc({
     subject: subjects.events.subscriptionResume,
