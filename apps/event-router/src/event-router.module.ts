@@ -13,6 +13,7 @@ import { EventStore } from './publish/event-store';
 import { PublishListener } from './publish/publish.listener';
 import { PublishService } from './publish/publish.service';
 import { EventTypesHandlers } from './schemas/event-types.handlers';
+import { EventTypesKv } from './schemas/event-types.kv';
 import { EventTypesRepository } from './schemas/event-types.repository';
 import { SchemaRegistryService } from './schemas/schema-registry.service';
 import { JetStreamConsumers } from './subscriptions/jetstream-consumers';
@@ -26,6 +27,7 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
     EventMetrics,
     PluginDirectory,
     EventTypesRepository,
+    EventTypesKv,
     SchemaRegistryService,
     EventStore,
     PublishService,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { AuditRecord, SubscriptionListReply } from '@vivified/contracts';
-import { dynamicSubjects, ErrorCode, streams, subjects, VivifiedError } from '@vivified/contracts';
+import { buckets, dynamicSubjects, ErrorCode, streams, subjects, VivifiedError } from '@vivified/contracts';
 import { freePort, waitFor } from '@vivified/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -583,5 +583,15 @@ describe('schema registry', () => {
       ),
     );
     expect(taken.reason).toBe('type_owned_by_another_plugin');
+
+    // published to KV for readers that do not ask the router
+    const kv = await harness.nc.jetstream().views.kv(buckets.eventTypes.name);
+    const entry = await waitFor(async () => {
+      const value = (await kv.get('acme.invoice.paid'))?.json<{ versions: Array<{ version: string }> }>();
+
+      return value?.versions.length === 2 ? value : undefined;
+    });
+    expect(entry.versions.map((v) => v.version)).toEqual(['1.0', '1.1']);
+    expect((await kv.get('UserCreated'))?.json<{ versions: unknown[] }>().versions).toHaveLength(1);
   });
 });

@@ -119,6 +119,8 @@ export const buckets = {
   jwks: { name: 'vivified_jwks', owner: 'identity', history: 5, storage: 'file', ttlMs: 0 },
   /** Platform feature flags. */
   config: { name: 'vivified_config', owner: 'policy', history: 10, storage: 'file', ttlMs: 0 },
+  /** The canonical lane's schema registry: event type → its versions (the event-router's PostgreSQL is the source). */
+  eventTypes: { name: 'vivified_event_types', owner: 'event-router', history: 5, storage: 'file', ttlMs: 0 },
   /** Operator-lane circuit breaker state per target plugin, for the console (written by the gateway). */
   breakers: { name: 'vivified_breakers', owner: 'gateway', history: 1, storage: 'memory', ttlMs: 0 },
 } as const satisfies Record<string, BucketDefinition>;

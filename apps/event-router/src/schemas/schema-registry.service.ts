@@ -12,6 +12,7 @@ import type {
 import { canonicalEvents, ErrorCode, validatePayload, VivifiedError } from '@vivified/contracts';
 
 import type { EventTypeRow } from './event-types.repository';
+import { EventTypesKv } from './event-types.kv';
 import { EventTypesRepository } from './event-types.repository';
 
 /** One resolved schema version: what publish validates against and delivery classifies by. */
@@ -116,10 +117,28 @@ export class SchemaRegistryService implements OnModuleInit {
   /** type → versions, sorted by major then minor. */
   private readonly types = new Map<string, VersionEntry[]>();
 
-  constructor(private readonly repository: EventTypesRepository) {}
+  constructor(
+    private readonly repository: EventTypesRepository,
+    private readonly published: EventTypesKv,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.reload();
+    await this.publishAll();
+    // another replica registered a version: read the source again (the bucket only says which type changed)
+    await this.published.watch(() => {
+      void this.reload().catch(() => undefined);
+    });
+  }
+
+  /** Writes every type's versions to `vivified_event_types` (unchanged ones are skipped). */
+  async publishAll(): Promise<void> {
+    for (const [type, versions] of this.types) {
+      await this.published.put(
+        type,
+        versions.map((entry) => entry.view),
+      );
+    }
   }
 
   /** Reads the registered types again (after a registration, or another replica's). */
@@ -226,6 +245,10 @@ export class SchemaRegistryService implements OnModuleInit {
       });
     }
     await this.reload();
+    await this.published.put(
+      request.type,
+      (this.types.get(request.type) ?? []).map((entry) => entry.view),
+    );
     const view = this.types.get(request.type)?.find((entry) => entry.view.version === request.version)?.view;
     if (!view) {
       throw new VivifiedError(ErrorCode.Internal, 'registered type not found after reload');
