@@ -100,7 +100,9 @@ async function main(): Promise<void> {
   try {
     // phase 1: a backlog of RECORDS waits in the stream; the service starts and drains it
     const backlogPublishRate = await publish(nc, RECORDS);
-    child = spawn(process.execPath, [main], {
+    // BENCH_AUDIT_NODE_ARGS: extra node flags for the service (`--cpu-prof`)
+    const nodeArgs = (process.env.BENCH_AUDIT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...nodeArgs, main], {
       cwd: root,
       env: {
         PATH: process.env.PATH,

@@ -17,6 +17,8 @@ import { checkAuditRecord } from './record-shape';
 
 /** How long a partial batch waits for more records before it is stored. */
 const LINGER_MS = 20;
+/** Batches being stored at once: the next one is checked and sanitized while the previous one commits. */
+const MAX_IN_FLIGHT = 2;
 /** How often the ingest lag is read from the consumer. */
 const LAG_POLL_MS = 5_000;
 
@@ -31,7 +33,7 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
   private loop: Promise<void> | undefined;
   private messages: ConsumerMessages | undefined;
   private buffer: JsMsg[] = [];
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
 
@@ -54,7 +56,8 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
     clearInterval(this.lagTimer);
     this.messages?.stop();
     await this.loop;
-    await this.enqueueFlush();
+    void this.startFlush();
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private async run(): Promise<void> {
@@ -69,10 +72,13 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
         for await (const msg of this.messages) {
           this.buffer.push(msg);
           if (this.buffer.length >= this.config.batchSize) {
-            // backpressure: the next message is taken only after this batch is stored
-            await this.enqueueFlush();
+            void this.startFlush();
+            // backpressure: at most MAX_IN_FLIGHT batches are being stored (one prepares while one commits)
+            while (this.inFlight.size >= MAX_IN_FLIGHT) {
+              await Promise.race(this.inFlight);
+            }
           } else {
-            this.timer ??= setTimeout(() => void this.enqueueFlush(), LINGER_MS);
+            this.timer ??= setTimeout(() => void this.startFlush(), LINGER_MS);
           }
         }
       } catch (error) {
@@ -100,19 +106,20 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private enqueueFlush(): Promise<void> {
+  private startFlush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.flushing = this.flushing.then(() => this.flush());
-
-    return this.flushing;
-  }
-
-  private async flush(): Promise<void> {
     const batch = this.buffer.splice(0);
     if (batch.length === 0) {
-      return;
+      return Promise.resolve();
     }
+    const work = this.flush(batch).finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+
+    return work;
+  }
+
+  private async flush(batch: JsMsg[]): Promise<void> {
     const records: AuditRecord[] = [];
     const valid: JsMsg[] = [];
     for (const msg of batch) {
