@@ -10,7 +10,14 @@ import { connectNats, VivifiedClient } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
 import type { TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startNatsOperatorServer,
+  startNatsServer,
+  TestAuthority,
+  waitFor,
+} from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
 
@@ -52,6 +59,11 @@ export interface RegistryHarnessOptions {
   identity?: boolean;
   /** Extra environment of the registry. */
   env?: Record<string, string>;
+  /**
+   * Run nats-server in operator (JWT) mode, set up by tools/scripts/nats-setup.mjs: the services connect with
+   * their creds and the registry issues plugin NATS users (production mode). @default false
+   */
+  operatorMode?: boolean;
 }
 
 export async function startRegistry(options: RegistryHarnessOptions = {}): Promise<RegistryHarness> {
@@ -60,9 +72,14 @@ export async function startRegistry(options: RegistryHarnessOptions = {}): Promi
   if (withIdentity && !existsSync(main)) {
     throw new Error(`${main} is missing: run npm run build first (npm test does)`);
   }
-  const [nats, db] = await Promise.all([startNatsServer(), createTestDatabase('vivified_registry')]);
+  const operator = options.operatorMode ? await startNatsOperatorServer() : undefined;
+  const [nats, db] = await Promise.all([
+    operator ?? startNatsServer(),
+    createTestDatabase('vivified_registry'),
+  ]);
   const shared = {
     VIVIFIED_NATS_URL: nats.url,
+    ...(operator ? { VIVIFIED_NATS_CREDS: operator.serviceCredsFile } : {}),
     VIVIFIED_DATABASE_URL: db.url,
     VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
     VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
@@ -97,6 +114,7 @@ export async function startRegistry(options: RegistryHarnessOptions = {}): Promi
     VIVIFIED_LOG_LEVEL: 'silent',
     [opsPortEnv('registry')]: String(await freePort()),
     VIVIFIED_REGISTRY_HEALTH_SWEEP_MS: '200',
+    ...operator?.env,
     ...options.env,
   });
   const registry = await bootstrapService({
@@ -106,7 +124,11 @@ export async function startRegistry(options: RegistryHarnessOptions = {}): Promi
     migrationsDir: join(__dirname, '..', 'migrations'),
     configSchema: registryServiceConfigSchema,
   });
-  const { nc } = await connectNats({ servers: [nats.url], name: 'registry-test-caller' });
+  const { nc } = await connectNats({
+    servers: [nats.url],
+    name: 'registry-test-caller',
+    ...(operator ? { credsFile: operator.serviceCredsFile } : {}),
+  });
   const authority = await TestAuthority.create(nc);
   const client = new VivifiedClient(nc);
   const pg = new Client({ connectionString: db.url });
@@ -135,6 +157,10 @@ export async function startRegistry(options: RegistryHarnessOptions = {}): Promi
         await exited;
       }
       await Promise.allSettled([nats.stop(), db.drop()]);
+      // a later test file in this worker must not inherit production mode
+      for (const name of [...Object.keys(operator?.env ?? {}), 'VIVIFIED_NATS_CREDS']) {
+        delete process.env[name];
+      }
     },
   };
 }
