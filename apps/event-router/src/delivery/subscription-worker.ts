@@ -4,7 +4,7 @@ import { decodeJson, redeliveryDelayMs, toVivifiedError } from '@vivified/nats-t
 import type { TransportLogger } from '@vivified/nats-transport';
 import { redactFields } from '@vivified/policy-sidecar';
 import type { AuditEmitter } from '@vivified/service-kit';
-import type { JsMsg, NatsConnection } from 'nats';
+import type { Consumer, ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { EventMetrics } from '../event-metrics';
@@ -46,6 +46,7 @@ const INACTIVE_DELAY_MS = 1_000;
  */
 export class SubscriptionWorker {
   private running = false;
+  private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private consecutiveFailures = 0;
 
@@ -71,6 +72,7 @@ export class SubscriptionWorker {
   /** Stops pulling; resolves once the batch in hand is settled (acked or naked). */
   async pause(): Promise<void> {
     this.running = false;
+    this.messages?.stop();
     await this.loop;
   }
 
@@ -80,18 +82,18 @@ export class SubscriptionWorker {
     while (this.running) {
       try {
         const consumer = await this.rt.nc.jetstream().consumers.get(streams.events.name, id);
-        // one pull loop per allowed in-flight delivery: each takes the next event as soon as it is stored, so a
-        // batch never waits to fill, and 1 loop keeps the subscription's order
-        await Promise.all(
-          Array.from({ length: maxAckPending }, async () => {
-            while (this.running) {
-              const msg = await consumer.next({ expires: PULL_EXPIRES_MS });
-              if (msg) {
-                await this.handle(msg);
-              }
+        if (maxAckPending === 1) {
+          // ordered: one pull at a time, each taking the next event as soon as it is stored; a pause settles
+          // within one pull's expiry and nothing is left unacknowledged in a buffer
+          while (this.running) {
+            const msg = await consumer.next({ expires: PULL_EXPIRES_MS });
+            if (msg) {
+              await this.handle(msg);
             }
-          }),
-        );
+          }
+        } else {
+          await this.consumeConcurrently(consumer, maxAckPending);
+        }
         attempt = 0;
       } catch (error) {
         if (!this.running) {
@@ -104,6 +106,33 @@ export class SubscriptionWorker {
         );
         await sleep(Math.min(250 * 2 ** attempt, 5_000));
       }
+    }
+  }
+
+  /**
+   * Concurrent delivery: a streaming pull of up to `limit` events, each handled as it arrives, at most `limit` at
+   * once. A pause stops the stream; events it had already buffered come back after the ack wait.
+   */
+  private async consumeConcurrently(consumer: Consumer, limit: number): Promise<void> {
+    const messages = await consumer.consume({ max_messages: limit });
+    this.messages = messages;
+    const active = new Set<Promise<void>>();
+    try {
+      for await (const msg of messages) {
+        const work = this.handle(msg);
+        active.add(work);
+        void work.finally(() => active.delete(work));
+        if (active.size >= limit) {
+          await Promise.race(active);
+        }
+        if (!this.running) {
+          break;
+        }
+      }
+    } finally {
+      this.messages = undefined;
+      messages.stop();
+      await Promise.allSettled([...active]);
     }
   }
 
