@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buckets, dynamicSubjects, headers as headerNames, opsPortEnv, streams } from '@vivified/contracts';
@@ -81,6 +82,29 @@ async function startGateway(env: Record<string, string>, opsPort: number): Promi
   return child;
 }
 
+/** CPU time (user + system) a process has used so far, in microseconds (Linux /proc; 0 elsewhere). */
+function cpuMicros(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+
+    return (ticks * 1_000_000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function sequential(call: () => Promise<unknown>, count: number): Promise<bigint[]> {
+  const samples: bigint[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const begun = process.hrtime.bigint();
+    await call();
+    samples.push(process.hrtime.bigint() - begun);
+  }
+
+  return samples;
+}
+
 function fmt(stats: LatencyStats): string {
   return `p50 ${stats.p50.toFixed(0).padStart(6)} µs   p99 ${stats.p99.toFixed(0).padStart(6)} µs`;
 }
@@ -140,6 +164,19 @@ async function main(): Promise<void> {
     target.subscribe(rawSubject, { callback: (_e, msg) => msg.respond(msg.data) });
     await target.flush();
 
+    // the floor of any mediating hop: a bare forwarder with no checks at all, on a connection of its own
+    const forwarder = await connect('bench-forwarder');
+    const bareSubject = dynamicSubjects.pluginRpc('bench-bare', 'echo');
+    forwarder.subscribe(bareSubject, {
+      callback: (_e, msg) => {
+        forwarder.request(rawSubject, msg.data, { timeout: 5_000 }).then(
+          (reply) => msg.respond(reply.data),
+          () => undefined,
+        );
+      },
+    });
+    await forwarder.flush();
+
     const caller = await connect('bench-caller');
     const token = await authority.token({ kind: 'plugin', id: CALLER, traits: [] });
     const laneHeaders = () => {
@@ -150,6 +187,7 @@ async function main(): Promise<void> {
     };
     const laneSubject = dynamicSubjects.rpcCall(TARGET, 'echo');
     const raw = () => caller.request(rawSubject, PAYLOAD, { timeout: 5_000 });
+    const bare = () => caller.request(bareSubject, PAYLOAD, { timeout: 5_000 });
     const lane = async () => {
       const reply = await caller.request(laneSubject, PAYLOAD, { timeout: 5_000, headers: laneHeaders() });
       if (reply.headers?.get(headerNames.errorCode)) {
@@ -183,6 +221,12 @@ async function main(): Promise<void> {
       laneErrors += l.errors;
       rates.push(r.achievedRate, l.achievedRate);
     }
+    // one call at a time: the latency each path adds without any queueing
+    const seqRaw = latencyStats(await sequential(raw, 2_000));
+    const seqBare = latencyStats(await sequential(bare, 2_000));
+    const cpuBefore = cpuMicros(gateway.pid);
+    const seqLane = latencyStats(await sequential(lane, 2_000));
+    const cpuPerCall = (cpuMicros(gateway.pid) - cpuBefore) / 2_000;
     const rawStats = latencyStats(rawSamples);
     const laneStats = latencyStats(laneSamples);
     console.log(
@@ -190,6 +234,9 @@ async function main(): Promise<void> {
         `${RATE} calls/s open loop, ${ROUNDS} × ${ROUND_MS} ms per path (achieved ${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)} calls/s)`,
     );
     console.log(`raw request/reply      ${fmt(rawStats)}   errors ${rawErrors}`);
+    console.log(`sequential raw         ${fmt(seqRaw)}`);
+    console.log(`sequential bare hop    ${fmt(seqBare)}   (a forwarder without any check: the floor)`);
+    console.log(`sequential lane        ${fmt(seqLane)}   gateway CPU ${cpuPerCall.toFixed(0)} µs per call`);
     console.log(`operator lane          ${fmt(laneStats)}   errors ${laneErrors}`);
     console.log(
       `added by the lane      p50 +${((laneStats.p50 - rawStats.p50) / 1000).toFixed(3)} ms   p99 +${((laneStats.p99 - rawStats.p99) / 1000).toFixed(3)} ms` +

@@ -25,7 +25,7 @@ import { headers as natsHeaders } from 'nats';
 
 import type { GatewayConfig } from '../lane-edge';
 import { CallTokenSigner } from '../call-token/call-token-signer';
-import { laneError, outcomeOf } from '../lane-audit';
+import { auditLater, laneError, outcomeOf } from '../lane-audit';
 import { laneTrace } from '../lane-headers';
 import { LaneMetrics } from '../lane-metrics';
 import { PluginDirectory } from '../plugin-directory';
@@ -281,8 +281,9 @@ export class OperatorLaneService implements OnModuleInit {
     const seconds = (performance.now() - started) / 1000;
     const outcome = outcomeOf(failure);
     this.metrics.call('operator', outcome, failure?.code ?? 'OK', seconds);
-    this.audit
-      .emit({
+    auditLater(
+      this.audit,
+      {
         category: 'rpc',
         action: 'rpc.call',
         outcome,
@@ -300,7 +301,8 @@ export class OperatorLaneService implements OnModuleInit {
           sanitized,
           ...(failure ? { code: failure.code, ...(failure.reason ? { reason: failure.reason } : {}) } : {}),
         },
-      })
-      .catch((error: unknown) => this.logger.error({ err: error }, 'operator-lane audit failed'));
+      },
+      this.logger,
+    );
   }
 }

@@ -17,7 +17,7 @@ import { AUDIT_EMITTER, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service
 import type { MsgHdrs } from 'nats';
 
 import type { GatewayConfig } from '../lane-edge';
-import { laneError, outcomeOf } from '../lane-audit';
+import { auditLater, laneError, outcomeOf } from '../lane-audit';
 import { laneTrace } from '../lane-headers';
 import { LaneMetrics } from '../lane-metrics';
 import { PluginDirectory } from '../plugin-directory';
@@ -177,8 +177,9 @@ export class ProxyLaneService implements OnModuleInit {
       const seconds = (performance.now() - started) / 1000;
       const outcome = outcomeOf(failure);
       this.metrics.call('proxy', outcome, failure?.code ?? 'OK', seconds);
-      this.audit
-        .emit({
+      auditLater(
+        this.audit,
+        {
           category: 'proxy',
           action: 'proxy.request',
           outcome,
@@ -195,8 +196,9 @@ export class ProxyLaneService implements OnModuleInit {
             ...(status === undefined ? {} : { status }),
             ...(failure ? { code: failure.code, ...(failure.reason ? { reason: failure.reason } : {}) } : {}),
           },
-        })
-        .catch((error: unknown) => this.logger.error({ err: error }, 'proxy-lane audit failed'));
+        },
+        this.logger,
+      );
     }
   }
 
