@@ -272,6 +272,21 @@ describe('registry: registration, approval and lifecycle', () => {
     expect((await failure(pluginToken('short-lived', secret))).code).toBe(ErrorCode.Unauthenticated);
   });
 
+  it('gives credentials to one of two registrations of the same new plugin racing each other', async () => {
+    const register = () =>
+      h.call(subjects.registry.plugins.register, { manifest: plain(aManifest('racer')) }, operator);
+    const results = await Promise.allSettled([register(), register(), register()]);
+
+    const answers = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const refusals = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as VivifiedError] : [],
+    );
+    expect(answers.filter((answer) => answer.credentials !== undefined)).toHaveLength(1);
+    for (const refusal of refusals) {
+      expect(refusal).toMatchObject({ code: ErrorCode.Conflict, reason: 'plugin_exists' });
+    }
+  });
+
   it('registers with a one-time registration token an admin created, once', async () => {
     const denied = await failure(h.call(subjects.registry.registrationTokens.create, {}, operator));
     expect(denied.code).toBe(ErrorCode.PolicyDenied);

@@ -1,9 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PluginHealth, PluginStatus } from '@vivified/contracts';
+import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import { PG_POOL } from '@vivified/service-kit';
 import type { Pool, PoolClient } from 'pg';
 
 import type { PluginRecord, SensitiveSet, StoredManifest } from './plugin-record';
+
+const UNIQUE_VIOLATION = '23505';
 
 /** Statuses a row can hold; `revoked` plugins are deleted. */
 export type StoredStatus = Exclude<PluginStatus, 'revoked'>;
@@ -114,7 +117,38 @@ export class PluginsRepository {
     return new Set(rows.map((row) => row.id));
   }
 
-  /** Inserts a new plugin or replaces every column of an existing one. */
+  /** Inserts a new plugin; `CONFLICT` when another registration of the same id committed first. */
+  async insert(tx: Tx, record: PluginRecord): Promise<void> {
+    try {
+      await tx.query(
+        'INSERT INTO plugins (id, status, name, version, description, manifest, manifest_digest, traits, sensitive, registered_by, registered_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+        [
+          record.id,
+          record.status,
+          record.name,
+          record.version,
+          record.description,
+          JSON.stringify(record.manifest),
+          record.manifestDigest,
+          record.traits,
+          JSON.stringify(record.sensitive),
+          record.registeredBy,
+          record.registeredAt,
+          record.updatedAt,
+        ],
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new VivifiedError(ErrorCode.Conflict, 'a plugin with this id was registered meanwhile', {
+          reason: 'plugin_exists',
+        });
+      }
+      throw error;
+    }
+    await this.save(tx, record);
+  }
+
+  /** Replaces every column of a plugin (inserting it when missing). */
   async save(tx: Tx, record: PluginRecord): Promise<void> {
     await tx.query(
       `INSERT INTO plugins (id, status, name, version, description, manifest, manifest_digest, traits, sensitive,

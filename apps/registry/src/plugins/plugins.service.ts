@@ -346,8 +346,8 @@ export class PluginsService {
       updatedAt: now,
       health: 'unknown',
     };
+    await this.repository.insert(tx, record);
     const credentials = active ? await this.credentials.issue(record.id, manifest) : undefined;
-    await this.repository.save(tx, record);
 
     return this.outcome(
       record,
