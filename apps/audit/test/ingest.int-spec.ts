@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
 import { subjects, VivifiedError } from '@vivified/contracts';
+import type { ServiceMetrics } from '@vivified/service-kit';
+import { METRICS } from '@vivified/service-kit';
 import { waitFor } from '@vivified/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { VerifyService } from '../src/verify/verify.service';
 import { AuditHarness, auditRecord, traits } from './harness';
 
 describe('audit ingest, query and gate', () => {
@@ -33,6 +36,15 @@ describe('audit ingest, query and gate', () => {
     expect(Number(rows[0]?.n)).toBe(300);
     const verdict = await harness.client.request(subjects.audit.records.verify, {}, { token: auditor });
     expect(verdict).toMatchObject({ ok: true, fromSeq: 1, toSeq: 300, rowsChecked: 300 });
+  });
+
+  it('the scheduled verification checks the rows since the last one and sets the metric', async () => {
+    const app = harness.replicas[0].app;
+    const verdict = await app.get(VerifyService).verifyRecent();
+    expect(verdict.ok).toBe(true);
+    const text = await app.get<ServiceMetrics>(METRICS).registry.metrics();
+    expect(text).toMatch(/vivified_audit_last_verification_ok(\{[^}]*\})? 1/);
+    expect(text).toMatch(/vivified_audit_records_ingested_total\{[^}]*result="duplicate"[^}]*\} 100/);
   });
 
   it('sanitizes again at ingest: secrets and PHI masked, identifiers hashed', async () => {

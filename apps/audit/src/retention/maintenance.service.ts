@@ -8,12 +8,14 @@ import { ChainWriter } from '../chain/chain-writer.service';
 import { CheckpointSigner } from '../chain/checkpoint-signer';
 import type { AuditConfig } from '../config';
 import type { DroppedPartition } from '../store/audit.repository';
+import { VerifyService } from '../verify/verify.service';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The trail's housekeeping: loads the checkpoint key at start, writes a checkpoint every T seconds while records
- * arrive, creates month partitions ahead and drops expired ones (retention) after a checkpoint recording them.
+ * arrive, creates month partitions ahead and drops expired ones (retention) after a checkpoint recording them, and
+ * verifies the rows stored since the last verification (the `last_verification_ok` metric).
  */
 @Injectable()
 export class MaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -23,6 +25,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnApplication
     private readonly writer: ChainWriter,
     private readonly signer: CheckpointSigner,
     private readonly metrics: AuditMetrics,
+    private readonly verifier: VerifyService,
     @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
     @Inject(SERVICE_CONFIG) private readonly config: AuditConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
@@ -43,6 +46,13 @@ export class MaintenanceService implements OnApplicationBootstrap, OnApplication
     this.every(this.config.maintenanceIntervalSeconds * 1000, async () => {
       await this.writer.ensurePartitionsAhead();
       await this.applyRetention();
+      const verdict = await this.verifier.verifyRecent();
+      if (!verdict.ok) {
+        this.logger.error(
+          { firstBrokenRow: verdict.firstBrokenRow, firstBrokenCheckpoint: verdict.firstBrokenCheckpoint },
+          'audit trail verification failed',
+        );
+      }
     });
   }
 

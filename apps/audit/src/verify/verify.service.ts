@@ -20,6 +20,27 @@ export class VerifyService {
     actor: Pick<AuditActor, 'kind' | 'id'>,
     request: AuditVerifyRequest,
   ): Promise<AuditVerifyReply> {
+    const result = await this.run(request);
+    await this.record(actor, result);
+
+    return result;
+  }
+
+  /**
+   * The scheduled check: the rows stored since the last intact verification (all of them after a broken one or on
+   * the first run) and every checkpoint. Audited only when something is broken.
+   */
+  async verifyRecent(): Promise<AuditVerifyReply> {
+    const last = await this.repository.lastVerification();
+    const result = await this.run(last?.ok && last.toSeq > 0 ? { fromSeq: last.toSeq } : {});
+    if (!result.ok) {
+      await this.record({ kind: 'service', id: 'service:audit' }, result);
+    }
+
+    return result;
+  }
+
+  private async run(request: AuditVerifyRequest): Promise<AuditVerifyReply> {
     const result = await verifyChain(this.repository, request);
     this.metrics.verified(result.ok);
     await this.repository.saveVerification({
@@ -32,6 +53,11 @@ export class VerifyService {
         : { row: result.firstBrokenRow, checkpoint: result.firstBrokenCheckpoint },
       verifiedAt: new Date(result.verifiedAt),
     });
+
+    return result;
+  }
+
+  private async record(actor: Pick<AuditActor, 'kind' | 'id'>, result: AuditVerifyReply): Promise<void> {
     await this.audit.emit({
       category: 'audit',
       action: 'audit.verify',
@@ -45,7 +71,5 @@ export class VerifyService {
         ...(result.firstBrokenCheckpoint ? { firstBrokenCheckpoint: result.firstBrokenCheckpoint } : {}),
       },
     });
-
-    return result;
   }
 }
