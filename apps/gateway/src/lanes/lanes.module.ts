@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { CoreApi } from '../core/core-api';
 import { CallKeyHandlers } from './call-token/call-key.handlers';
 import { callTokenSignerProvider } from './call-token/call-token.provider';
+import { LaneAuditQueue } from './lane-audit';
 import { LaneMetrics } from './lane-metrics';
 import { OperatorLaneController } from './operator/operator-lane.controller';
 import { OperatorLaneListener } from './operator/operator-lane.listener';
@@ -20,6 +21,7 @@ import { ProxyHandlers } from './proxy/proxy.handlers';
   providers: [
     CoreApi,
     LaneMetrics,
+    LaneAuditQueue,
     PluginDirectory,
     callTokenSignerProvider,
     TargetBreakers,

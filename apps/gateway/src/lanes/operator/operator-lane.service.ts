@@ -16,8 +16,7 @@ import type { PolicyInput } from '@vivified/policy-engine';
 import { piiRedactFields } from '@vivified/policy-engine';
 import type { EnrichmentContext } from '@vivified/policy-sidecar';
 import { PolicySidecar, redactFields } from '@vivified/policy-sidecar';
-import type { AuditEmitter, ServiceLogger } from '@vivified/service-kit';
-import { AUDIT_EMITTER, NATS_CONNECTION, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
+import { NATS_CONNECTION, SERVICE_CONFIG } from '@vivified/service-kit';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { RetryPolicy } from 'cockatiel';
 import type { MsgHdrs, NatsConnection } from 'nats';
@@ -25,7 +24,7 @@ import { headers as natsHeaders } from 'nats';
 
 import type { GatewayConfig } from '../lane-edge';
 import { CallTokenSigner } from '../call-token/call-token-signer';
-import { auditLater, laneError, outcomeOf } from '../lane-audit';
+import { LaneAuditQueue, laneError, outcomeOf } from '../lane-audit';
 import { laneTrace } from '../lane-headers';
 import { LaneMetrics } from '../lane-metrics';
 import { PluginDirectory } from '../plugin-directory';
@@ -75,10 +74,9 @@ export class OperatorLaneService implements OnModuleInit {
     private readonly signer: CallTokenSigner,
     private readonly breakers: TargetBreakers,
     private readonly metrics: LaneMetrics,
+    private readonly auditQueue: LaneAuditQueue,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
-    @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
-    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
   ) {
     this.retry = retry(
       handleWhen((error) => error instanceof VivifiedError && TRANSIENT.has(error.code)),
@@ -281,28 +279,24 @@ export class OperatorLaneService implements OnModuleInit {
     const seconds = (performance.now() - started) / 1000;
     const outcome = outcomeOf(failure);
     this.metrics.call('operator', outcome, failure?.code ?? 'OK', seconds);
-    auditLater(
-      this.audit,
-      {
-        category: 'rpc',
-        action: 'rpc.call',
-        outcome,
-        actor: principal
-          ? { kind: principal.kind, id: `${principal.kind}:${principal.id}` }
-          : { kind: 'anonymous', id: 'anonymous' },
-        target: `plugin:${call.target.slice(0, 100)}`,
-        ...(principal?.kind === 'plugin' ? { pluginId: principal.id } : {}),
-        classification,
-        details: {
-          operation: call.operation.slice(0, 100),
-          latencyMs: Math.round(seconds * 100_000) / 100,
-          traceId,
-          attempts,
-          sanitized,
-          ...(failure ? { code: failure.code, ...(failure.reason ? { reason: failure.reason } : {}) } : {}),
-        },
+    this.auditQueue.add({
+      category: 'rpc',
+      action: 'rpc.call',
+      outcome,
+      actor: principal
+        ? { kind: principal.kind, id: `${principal.kind}:${principal.id}` }
+        : { kind: 'anonymous', id: 'anonymous' },
+      target: `plugin:${call.target.slice(0, 100)}`,
+      ...(principal?.kind === 'plugin' ? { pluginId: principal.id } : {}),
+      classification,
+      details: {
+        operation: call.operation.slice(0, 100),
+        latencyMs: Math.round(seconds * 100_000) / 100,
+        traceId,
+        attempts,
+        sanitized,
+        ...(failure ? { code: failure.code, ...(failure.reason ? { reason: failure.reason } : {}) } : {}),
       },
-      this.logger,
-    );
+    });
   }
 }

@@ -12,12 +12,12 @@ import {
 import type { Principal } from '@vivified/nats-transport';
 import { domainMatches, normalizeHost } from '@vivified/policy-engine';
 import { PolicySidecar } from '@vivified/policy-sidecar';
-import type { AuditEmitter, ServiceLogger } from '@vivified/service-kit';
-import { AUDIT_EMITTER, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
+import type { ServiceLogger } from '@vivified/service-kit';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { MsgHdrs } from 'nats';
 
 import type { GatewayConfig } from '../lane-edge';
-import { auditLater, laneError, outcomeOf } from '../lane-audit';
+import { LaneAuditQueue, laneError, outcomeOf } from '../lane-audit';
 import { laneTrace } from '../lane-headers';
 import { LaneMetrics } from '../lane-metrics';
 import { PluginDirectory } from '../plugin-directory';
@@ -63,9 +63,9 @@ export class ProxyLaneService implements OnModuleInit {
     private readonly resolver: EgressResolver,
     private readonly egress: EgressClient,
     private readonly metrics: LaneMetrics,
+    private readonly auditQueue: LaneAuditQueue,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
-    @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
-    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+    @Inject(SERVICE_LOGGER) logger: ServiceLogger,
   ) {
     const ranges = parseRanges(config.proxyTestAllowRanges);
     if (ranges.length > 0 && config.production) {
@@ -177,28 +177,24 @@ export class ProxyLaneService implements OnModuleInit {
       const seconds = (performance.now() - started) / 1000;
       const outcome = outcomeOf(failure);
       this.metrics.call('proxy', outcome, failure?.code ?? 'OK', seconds);
-      auditLater(
-        this.audit,
-        {
-          category: 'proxy',
-          action: 'proxy.request',
-          outcome,
-          actor: { kind: principal.kind, id: `${principal.kind}:${principal.id}` },
-          ...(principal.kind === 'plugin' ? { pluginId: principal.id } : {}),
-          ...(host ? { target: `domain:${host.slice(0, 180)}` } : {}),
-          details: {
-            method: request.method,
-            host,
-            latencyMs: Math.round(seconds * 100_000) / 100,
-            traceId: trace.traceId,
-            redirects,
-            responseBytes: bytes,
-            ...(status === undefined ? {} : { status }),
-            ...(failure ? { code: failure.code, ...(failure.reason ? { reason: failure.reason } : {}) } : {}),
-          },
+      this.auditQueue.add({
+        category: 'proxy',
+        action: 'proxy.request',
+        outcome,
+        actor: { kind: principal.kind, id: `${principal.kind}:${principal.id}` },
+        ...(principal.kind === 'plugin' ? { pluginId: principal.id } : {}),
+        ...(host ? { target: `domain:${host.slice(0, 180)}` } : {}),
+        details: {
+          method: request.method,
+          host,
+          latencyMs: Math.round(seconds * 100_000) / 100,
+          traceId: trace.traceId,
+          redirects,
+          responseBytes: bytes,
+          ...(status === undefined ? {} : { status }),
+          ...(failure ? { code: failure.code, ...(failure.reason ? { reason: failure.reason } : {}) } : {}),
         },
-        this.logger,
-      );
+      });
     }
   }
 
