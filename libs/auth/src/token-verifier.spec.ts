@@ -343,3 +343,57 @@ describe(TokenVerifier.name, () => {
     });
   });
 });
+
+describe('TokenVerifier cache of verified tokens', () => {
+  it('answers a token verified before, and a caller changing its answer changes nothing', async () => {
+    let now = NOW;
+    const sut = new TokenVerifier({ keys: resolver(), now: () => now });
+    const token = await sign(claims());
+
+    const first = await sut.verify(token);
+    first.principal.traits.push('admin');
+    now += 1_000;
+    const second = await sut.verify(token);
+
+    expect(second.principal.traits).toEqual(['user_manager']);
+    expect(second.claims.jti).toBe(first.claims.jti);
+  });
+
+  it('forgets a token once it expires, even within the cache lifetime', async () => {
+    let now = NOW;
+    const sut = new TokenVerifier({ keys: resolver(), now: () => now, cacheTtlSeconds: 3600 });
+    const token = await sign(claims({ exp: NOW_S + 30 }));
+    await sut.verify(token);
+
+    now += 60_000;
+
+    expect((await rejection(sut.verify(token))).reason).toBe('token_expired');
+  });
+
+  it('refuses a remembered token once its key is no longer trusted', async () => {
+    const trusted = new Map<string, VerificationKey>([[KID, signing.publicKey]]);
+    const sut = new TokenVerifier({
+      keys: { resolve: (kid) => Promise.resolve(trusted.get(kid)) },
+      now: () => NOW,
+    });
+    const token = await sign(claims());
+    await sut.verify(token);
+
+    trusted.delete(KID);
+
+    expect((await rejection(sut.verify(token))).reason).toBe('kid_unknown');
+  });
+
+  it('never remembers a refused token, and keeps at most cacheSize tokens', async () => {
+    const sut = new TokenVerifier({ keys: resolver(), now: () => NOW, cacheSize: 2 });
+    const forged = await sign(claims(), {}, attacker.privateKey);
+    await rejection(sut.verify(forged));
+    expect((await rejection(sut.verify(forged))).reason).toBe('signature_invalid');
+
+    const tokens = await Promise.all([sign(claims()), sign(claims()), sign(claims())]);
+    for (const token of tokens) {
+      await sut.verify(token);
+    }
+    expect((await sut.verify(tokens[0])).principal.id).toBe(USER_ID);
+  });
+});

@@ -46,6 +46,22 @@ export interface TokenVerifierOptions {
   maxTokenAgeSeconds?: number;
   /** The clock, in epoch milliseconds (tests). */
   now?: () => number;
+  /**
+   * How many verified tokens are remembered, so a caller's next request skips the signature check.
+   * @default 10000 (0 turns the cache off)
+   */
+  cacheSize?: number;
+  /**
+   * How long a verified token is remembered at most, in seconds (never past its `exp`).
+   * @default 60
+   */
+  cacheTtlSeconds?: number;
+}
+
+interface CachedVerification {
+  kid: string;
+  until: number;
+  result: VerifiedToken;
 }
 
 const KINDS: ReadonlySet<string> = new Set<PrincipalKind>(['user', 'plugin', 'service']);
@@ -146,6 +162,9 @@ export class TokenVerifier implements BearerVerifier {
   private readonly clockTolerance: number;
   private readonly maxTokenAge: number;
   private readonly now: () => number;
+  private readonly cacheSize: number;
+  private readonly cacheTtlMs: number;
+  private readonly verified = new Map<string, CachedVerification>();
 
   constructor(options: TokenVerifierOptions) {
     this.keys = options.keys;
@@ -154,10 +173,43 @@ export class TokenVerifier implements BearerVerifier {
     this.clockTolerance = options.clockToleranceSeconds ?? 5;
     this.maxTokenAge = options.maxTokenAgeSeconds ?? LONGEST_LIFETIME;
     this.now = options.now ?? Date.now;
+    this.cacheSize = options.cacheSize ?? 10_000;
+    this.cacheTtlMs = (options.cacheTtlSeconds ?? 60) * 1000;
   }
 
-  /** Verifies a compact JWS and answers its principal and claims; throws a typed error otherwise. */
+  /**
+   * Verifies a compact JWS and answers its principal and claims; throws a typed error otherwise. A token verified
+   * before is answered from memory — the same string, so the same signature — while it is unexpired and its key is
+   * still trusted (a retired or deleted key ends the cached answer too).
+   */
   async verify(token: string): Promise<VerifiedToken> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.until > this.now() && (await this.resolveKey(cached.kid))) {
+        return copyOf(cached.result);
+      }
+      this.verified.delete(token);
+    }
+    const result = await this.verifyFully(token);
+    this.remember(token, result);
+
+    return copyOf(result);
+  }
+
+  private remember(token: string, result: VerifiedToken): void {
+    if (this.cacheSize === 0) {
+      return;
+    }
+    if (this.verified.size >= this.cacheSize) {
+      // the oldest entry goes first (a Map iterates in insertion order)
+      this.verified.delete(this.verified.keys().next().value as string);
+    }
+    const kid = decodeProtectedHeader(token).kid as string;
+    const until = Math.min(result.claims.exp * 1000, this.now() + this.cacheTtlMs);
+    this.verified.set(token, { kid, until, result });
+  }
+
+  private async verifyFully(token: string): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw invalidToken('token_malformed');
     }
@@ -217,4 +269,19 @@ export class TokenVerifier implements BearerVerifier {
       throw error instanceof VivifiedError ? error : keysUnavailable(error);
     }
   }
+}
+
+function copyOf(verified: VerifiedToken): VerifiedToken {
+  return {
+    principal: {
+      ...verified.principal,
+      traits: [...verified.principal.traits],
+      roles: [...verified.principal.roles],
+    },
+    claims: {
+      ...verified.claims,
+      traits: [...verified.claims.traits],
+      ...(verified.claims.roles ? { roles: [...verified.claims.roles] } : {}),
+    },
+  };
 }
