@@ -138,4 +138,27 @@ describe('registry: plugin NATS credentials from registration to disable', () =>
       await fresh.close();
     }
   });
+
+  it('renews its own NATS credentials while active, and gets none once disabled', async () => {
+    const renewed = await h.call(subjects.registry.plugins.natsCredentials, { pluginId: 'wired' }, pluginJwt);
+    const fresh = await connect({
+      servers: h.nats.url,
+      authenticator: credsAuthenticator(new TextEncoder().encode(renewed.natsCreds ?? '')),
+      inboxPrefix: dynamicSubjects.pluginInboxPrefix('wired'),
+      reconnect: false,
+    });
+    await fresh.close();
+    const other = await h.authority.token({ kind: 'plugin', id: 'intruder', traits: [] });
+    await h.authority.putPlugin({ id: 'intruder', traits: [] });
+    const forOther = await h
+      .call(subjects.registry.plugins.natsCredentials, { pluginId: 'wired' }, other)
+      .catch((error: unknown) => error);
+    expect(forOther).toMatchObject({ code: 'POLICY_DENIED' });
+
+    await h.call(subjects.registry.plugins.disable, { pluginId: 'wired' }, operator);
+    const refused = await h
+      .call(subjects.registry.plugins.natsCredentials, { pluginId: 'wired' }, pluginJwt)
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'PLUGIN_INACTIVE' });
+  });
 });

@@ -235,6 +235,7 @@ export {
   PluginLifecycleMessage,
   PluginListReply,
   PluginListRequest,
+  PluginNatsCredentialsReply,
   PluginPendingUpgradeView,
   PluginRegisterRequest,
   PluginRegisterWithTokenRequest,

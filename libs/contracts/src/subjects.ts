@@ -168,6 +168,8 @@ export const subjects = {
       disable: 'vivified.v1.registry.plugin.disable',
       /** Revokes and removes a plugin. */
       delete: 'vivified.v1.registry.plugin.delete',
+      /** An active plugin renews its own NATS user credentials before they expire. */
+      natsCredentials: 'vivified.v1.registry.plugin.nats-credentials',
       config: {
         get: 'vivified.v1.registry.plugin-config.get',
         put: 'vivified.v1.registry.plugin-config.put',

@@ -42,6 +42,11 @@ export class PluginCredentialsClient {
     return { clientSecret, ...(natsCreds === undefined ? {} : { natsCreds }) };
   }
 
+  /** New NATS user credentials only (renewal of a short-lived user JWT); undefined in development mode. */
+  async renewNats(pluginId: string, manifest: StoredManifest): Promise<string | undefined> {
+    return this.nats?.issue(pluginId, manifest);
+  }
+
   /** Revokes the client secret and the NATS users; answers what could not be revoked. */
   async revoke(pluginId: string): Promise<{ clientSecret: boolean; nats: boolean }> {
     const [secret, nats] = await Promise.allSettled([

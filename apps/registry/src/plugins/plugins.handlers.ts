@@ -4,6 +4,7 @@ import {
   PluginIdRequest,
   PluginListReply,
   PluginListRequest,
+  PluginNatsCredentialsReply,
   PluginRegisterRequest,
   PluginRegisterWithTokenRequest,
   PluginTransitionReply,
@@ -76,6 +77,14 @@ export class PluginsHandlers {
     @Ctx() ctx: NatsRequestContext,
   ): Promise<PluginTransitionReply> {
     return this.plugins.disable(body.pluginId, principalOf(ctx), body.reason);
+  }
+
+  @Handle(subjects.registry.plugins.natsCredentials)
+  renewNatsCredentials(
+    @Payload() body: PluginIdRequest,
+    @Ctx() ctx: NatsRequestContext,
+  ): Promise<PluginNatsCredentialsReply> {
+    return this.plugins.renewNatsCredentials(body.pluginId, principalOf(ctx));
   }
 
   @Handle(subjects.registry.plugins.delete)

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type {
   PluginListReply,
+  PluginNatsCredentialsReply,
   PluginStatus,
   PluginTransitionReply,
   PluginValidateReply,
@@ -278,6 +279,28 @@ export class PluginsService {
     await this.finish(outcome, actor, 'plugin.revoke', true);
 
     return outcome.reply;
+  }
+
+  /**
+   * New NATS user credentials for an active plugin, asked by the plugin itself (the sidecar refused it if it is
+   * not active; the row is checked again so a plugin disabled meanwhile gets nothing).
+   */
+  async renewNatsCredentials(id: string, principal: Principal): Promise<PluginNatsCredentialsReply> {
+    if (principal.kind !== 'plugin' || principal.id !== id) {
+      throw new VivifiedError(ErrorCode.PolicyDenied, 'a plugin renews only its own credentials', {
+        reason: 'not_own_plugin',
+      });
+    }
+    const record = await this.repository.get(id);
+    if (record?.status !== 'active') {
+      throw new VivifiedError(ErrorCode.PluginInactive, 'plugin not active', { reason: 'plugin_not_active' });
+    }
+    const natsCreds = await this.credentials.renewNats(id, record.manifest);
+    await this.audit.record('plugin.nats_credentials.renew', 'success', actorOf(principal), id, {
+      issued: natsCreds !== undefined,
+    });
+
+    return { pluginId: id, ...(natsCreds === undefined ? {} : { natsCreds }) };
   }
 
   /**

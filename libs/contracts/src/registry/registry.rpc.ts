@@ -465,6 +465,17 @@ export class PluginConfigSelfReply {
   values!: Record<string, unknown>;
 }
 
+/** Reply of `registry.plugin.nats-credentials`: new NATS user credentials of the calling plugin. */
+export class PluginNatsCredentialsReply {
+  @IsString()
+  pluginId!: string;
+
+  /** The `.creds` text of a new user JWT; absent when the platform issues no NATS users (development mode). */
+  @IsOptional()
+  @IsString()
+  natsCreds?: string;
+}
+
 /** Sent to a plugin on `vivified.v1.plugin.<id>.lifecycle` when the registry changes its state. */
 export class PluginLifecycleMessage {
   @IsString()
@@ -570,6 +581,13 @@ export const registryContracts = {
     reply: RegistrationTokenCreated,
     access: user('registry.registration-token.create', registrationTokenCreatorTraits),
     summary: 'Creates a one-time, expiring registration token (admins); shown once.',
+  }),
+  [subjects.registry.plugins.natsCredentials]: defineRpc({
+    subject: subjects.registry.plugins.natsCredentials,
+    request: PluginIdRequest,
+    reply: PluginNatsCredentialsReply,
+    access: { action: 'registry.plugin.nats-credentials-renew', kinds: ['plugin'] },
+    summary: 'An active plugin renews its own NATS user credentials (short-lived user JWTs).',
   }),
   [subjects.registry.heartbeat]: defineRpc({
     subject: subjects.registry.heartbeat,

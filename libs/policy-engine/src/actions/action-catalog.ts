@@ -239,6 +239,11 @@ const VERBS: Readonly<Record<ResourceType, Readonly<Record<string, VerbSpec>>>> 
       grant: { kind: 'own_plugin', anyOf: [] },
       description: 'Heartbeat of the plugin itself',
     },
+    'nats-credentials-renew': {
+      kinds: PLUGIN,
+      grant: { kind: 'own_plugin', anyOf: [] },
+      description: 'Renew its own NATS user credentials',
+    },
     'registration-token-create': {
       kinds: USER,
       grant: traits(['admin']),
@@ -352,6 +357,7 @@ const PLATFORM_ACTIONS: Readonly<Record<string, `${ResourceType}.${string}`>> = 
   'registry.plugin-config.write': 'plugins.config-write',
   'registry.heartbeat': 'plugins.heartbeat',
   'registry.registration-token.create': 'plugins.registration-token-create',
+  'registry.plugin.nats-credentials-renew': 'plugins.nats-credentials-renew',
   'audit.record.query': 'audit.read',
   'audit.record.export': 'audit.export',
   'audit.record.verify': 'audit.verify',

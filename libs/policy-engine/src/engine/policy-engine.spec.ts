@@ -245,6 +245,15 @@ const TABLE: Row[] = [
     'capability_present',
   ],
   [
+    'a plugin renews its own NATS credentials, not another one',
+    input('registry.plugin.nats-credentials-renew', plugin('p-one', []), {
+      resource: { type: 'plugins', id: 'p-two' },
+    }),
+    'deny',
+    'own_plugin',
+    'not_own_plugin',
+  ],
+  [
     'an operator creates no registration token (admins only)',
     input('registry.registration-token.create', user(roleTraits.operator)),
     'deny',
