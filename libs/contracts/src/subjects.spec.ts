@@ -36,10 +36,17 @@ describe('subjects', () => {
         if (token === '>') {
           expect(index).toBe(tokens.length - 1);
         } else {
-          expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+          // `$SYS` is the NATS server's own API, the one prefix we do not choose
+          expect(token).toMatch(index === 0 ? /^\$?[A-Za-z0-9_-]+$/ : /^[A-Za-z0-9_-]+$/);
         }
       });
     }
+  });
+
+  it('address the NATS server API ($SYS) only from the natsSystem group', () => {
+    const system = new Set<string>(Object.values(subjects.natsSystem));
+
+    expect(all.filter((subject) => subject.startsWith('$'))).toEqual([...system]);
   });
 
   it('give every rpc contract the subject it is keyed by', () => {
