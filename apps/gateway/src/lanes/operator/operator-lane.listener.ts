@@ -66,6 +66,7 @@ export class OperatorLaneListener implements OnApplicationBootstrap, OnModuleDes
         operation: parts[4],
         headers: msg.headers,
         payload: decodeJson(msg.data),
+        raw: msg.data,
       });
       if (msg.reply) {
         msg.respond('raw' in result ? result.raw : encodeJson(result.value));

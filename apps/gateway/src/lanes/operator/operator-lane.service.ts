@@ -38,6 +38,8 @@ export interface OperatorCall {
   headers: MsgHdrs | undefined;
   /** The request body (JSON). */
   payload: unknown;
+  /** The body's bytes as received, forwarded unchanged when nothing is stripped. */
+  raw?: Uint8Array;
 }
 
 /** The target's answer: its bytes unchanged, or a value the gateway sanitized. */
@@ -144,7 +146,7 @@ export class OperatorLaneService implements OnModuleInit {
         hdrs.set(headerNames.classification, formatClassification(classification));
       }
       const forward = dynamicSubjects.pluginRpc(call.target, call.operation);
-      const body = encodeJson(payload.request ?? {});
+      const body = !sanitized && call.raw ? call.raw : encodeJson(payload.request ?? {});
       const once = () => {
         attempts += 1;
         if (deadline - Date.now() <= 0) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { AddressPolicy, parseRanges } from './address-policy';
+import { AddressPolicy, parseRanges, testAllowance } from './address-policy';
 
 describe(AddressPolicy.name, () => {
   const sut = new AddressPolicy();
@@ -51,5 +51,16 @@ describe(AddressPolicy.name, () => {
     expect(allowing.problem('10.0.0.1')).toBe('address_private');
     expect(() => parseRanges('10.0.0.0/99')).toThrow(/not a CIDR range/);
     expect(parseRanges(undefined)).toEqual([]);
+  });
+});
+
+describe(testAllowance.name, () => {
+  it('is off by default and refused in production mode', () => {
+    expect(testAllowance({ production: false })).toEqual([]);
+    expect(testAllowance({ production: false, proxyTestAllowRanges: '127.0.0.0/8' })).toHaveLength(1);
+    expect(() => testAllowance({ production: true, proxyTestAllowRanges: '127.0.0.0/8' })).toThrow(
+      /refused with VIVIFIED_PRODUCTION=true/,
+    );
+    expect(testAllowance({ production: true })).toEqual([]);
   });
 });

@@ -32,6 +32,24 @@ export function parseRanges(value: string | undefined): Range[] {
   });
 }
 
+/**
+ * The test allowance of a deployment: refused at start in production mode, so a forgotten test setting can never
+ * open private ranges to the proxy there.
+ */
+export function testAllowance(config: {
+  production: boolean;
+  proxyTestAllowRanges?: string | undefined;
+}): Range[] {
+  const ranges = parseRanges(config.proxyTestAllowRanges);
+  if (ranges.length > 0 && config.production) {
+    throw new Error(
+      'VIVIFIED_PROXY_TEST_ALLOW_RANGES is for tests and refused with VIVIFIED_PRODUCTION=true',
+    );
+  }
+
+  return ranges;
+}
+
 function inRange(address: ipaddr.IPv4 | ipaddr.IPv6, range: Range): boolean {
   return address.kind() === range[0].kind() && address.match(range);
 }

@@ -21,7 +21,7 @@ import { LaneAuditQueue, laneError, outcomeOf } from '../lane-audit';
 import { laneTrace } from '../lane-headers';
 import { LaneMetrics } from '../lane-metrics';
 import { PluginDirectory } from '../plugin-directory';
-import { AddressPolicy, parseRanges } from './address-policy';
+import { AddressPolicy, testAllowance } from './address-policy';
 import type { EgressResponse } from './egress.client';
 import { EgressClient, EgressResolver } from './egress.client';
 import { forwardableHeaders, returnedHeaders } from './proxy-headers';
@@ -67,12 +67,7 @@ export class ProxyLaneService implements OnModuleInit {
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     @Inject(SERVICE_LOGGER) logger: ServiceLogger,
   ) {
-    const ranges = parseRanges(config.proxyTestAllowRanges);
-    if (ranges.length > 0 && config.production) {
-      throw new Error(
-        'VIVIFIED_PROXY_TEST_ALLOW_RANGES is for tests and refused with VIVIFIED_PRODUCTION=true',
-      );
-    }
+    const ranges = testAllowance(config);
     if (ranges.length > 0) {
       logger.warn(
         { ranges: config.proxyTestAllowRanges },
