@@ -27,9 +27,7 @@ const integer = (value: string | undefined): number | string | undefined =>
 
 /** The optional `{reason}` body of a lifecycle call. */
 const reasonOf = (body: unknown): { reason?: unknown } =>
-  typeof body === 'object' && body !== null && 'reason' in body
-    ? { reason: (body).reason }
-    : {};
+  typeof body === 'object' && body !== null && 'reason' in body ? { reason: body.reason } : {};
 
 /** Plugin registration, lifecycle and config (ARCHITECTURE §7), onto the registry service. */
 @ApiTags('plugins')
