@@ -1,6 +1,6 @@
 import type { PluginLifecycleMessage, PluginStatusEntry } from '@vivified/contracts';
-import { buckets, dynamicSubjects, ErrorCode, subjects, VivifiedError } from '@vivified/contracts';
-import { decodeJson } from '@vivified/nats-transport';
+import { buckets, dynamicSubjects, ErrorCode, streams, subjects, VivifiedError } from '@vivified/contracts';
+import { decodeJson, ensureStream } from '@vivified/nats-transport';
 import { waitFor } from '@vivified/testing';
 import type { KV } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,7 @@ describe('registry: registration, approval and lifecycle', () => {
   let admin: string;
   let operator: string;
   let viewer: string;
+  const answeredSecrets: string[] = [];
 
   const entry = async (id: string): Promise<PluginStatusEntry | undefined> => {
     const value = await kv.get(id);
@@ -40,6 +41,8 @@ describe('registry: registration, approval and lifecycle', () => {
 
   beforeAll(async () => {
     h = await startRegistry();
+    // the audit service owns the stream; here the test creates it to read what the registry audits
+    await ensureStream(await h.nc.jetstreamManager(), streams.audit);
     kv = await h.nc.jetstream().views.kv(buckets.plugins.name, { bindOnly: true });
     admin = await h.userToken(roles.admin, '00000000-0000-4000-8000-00000000000a');
     operator = await h.userToken(roles.operator, '00000000-0000-4000-8000-00000000000b');
@@ -100,6 +103,7 @@ describe('registry: registration, approval and lifecycle', () => {
 
     expect(reply).toMatchObject({ id: 'notifier', status: 'active', version: '1.0.0' });
     notifierSecret = reply.credentials?.clientSecret ?? '';
+    answeredSecrets.push(notifierSecret);
     expect(notifierSecret.length).toBeGreaterThanOrEqual(43);
     const stored = await entry('notifier');
     expect(stored).toMatchObject({
@@ -136,6 +140,7 @@ describe('registry: registration, approval and lifecycle', () => {
     );
     expect(approved).toMatchObject({ id: 'crm', status: 'active' });
     expect(approved.credentials?.clientSecret).toBeTruthy();
+    answeredSecrets.push(approved.credentials?.clientSecret ?? '');
     expect(await entry('crm')).toMatchObject({
       status: 'active',
       traits: expect.arrayContaining(['handles_pii']) as unknown,
@@ -198,6 +203,7 @@ describe('registry: registration, approval and lifecycle', () => {
 
     expect(reply.status).toBe('active');
     const secret = reply.credentials?.clientSecret ?? '';
+    answeredSecrets.push(secret);
     expect(secret).not.toBe(notifierSecret);
     expect((await entry('notifier'))?.status).toBe('active');
     expect(await pluginToken('notifier', secret)).toMatch(/^ey/);
@@ -292,6 +298,7 @@ describe('registry: registration, approval and lifecycle', () => {
     expect(denied.code).toBe(ErrorCode.PolicyDenied);
 
     const created = await h.call(subjects.registry.registrationTokens.create, { ttlSeconds: 600 }, admin);
+    answeredSecrets.push(created.token);
     const stored = await h.sql<{ token_hash: string }>('SELECT token_hash FROM registry.registration_tokens');
     expect(stored).toHaveLength(1);
     expect(stored[0]?.token_hash).not.toContain(created.token);
@@ -313,5 +320,53 @@ describe('registry: registration, approval and lifecycle', () => {
       }),
     );
     expect(reused).toMatchObject({ code: ErrorCode.Unauthenticated, reason: 'invalid_registration_token' });
+  });
+
+  it('audits every transition under category plugin, without a secret', async () => {
+    const jsm = await h.nc.jetstreamManager();
+    const records: Array<{ action: string; outcome: string; pluginId?: string }> = [];
+    let raw = '';
+    await waitFor(
+      async () => {
+        records.length = 0;
+        raw = '';
+        const info = await jsm.streams.info(streams.audit.name);
+        for (let seq = 1; seq <= info.state.last_seq; seq += 1) {
+          const msg = await jsm.streams.getMessage(streams.audit.name, { seq }).catch(() => undefined);
+          if (msg) {
+            raw += msg.string();
+            const record = msg.json<{
+              category: string;
+              action: string;
+              outcome: string;
+              pluginId?: string;
+            }>();
+            if (record.category === 'plugin') {
+              records.push(record);
+            }
+          }
+        }
+
+        return records.some((record) => record.action === 'plugin.revoke');
+      },
+      { timeoutMs: 10_000, what: 'the plugin audit records' },
+    );
+    const actions = new Set(records.map((record) => `${record.action}:${record.outcome}`));
+    for (const expected of [
+      'plugin.register:success',
+      'plugin.register:failure',
+      'plugin.approve:success',
+      'plugin.approve:denied',
+      'plugin.disable:success',
+      'plugin.enable:success',
+      'plugin.enable:failure',
+      'plugin.revoke:success',
+      'plugin.registration_token.create:success',
+    ]) {
+      expect(actions, expected).toContain(expected);
+    }
+    for (const secret of answeredSecrets) {
+      expect(raw).not.toContain(secret);
+    }
   });
 });
