@@ -17,6 +17,7 @@ describe(pluginNatsPermissions.name, () => {
         subjects.identity.tokens.plugin,
         subjects.registry.heartbeat,
         subjects.registry.plugins.config.self,
+        subjects.registry.plugins.natsCredentials,
       ],
       deny: [],
     });

@@ -9,6 +9,8 @@ export const PLUGIN_SELF_SERVICE_SUBJECTS: readonly string[] = [
   subjects.identity.tokens.plugin,
   subjects.registry.heartbeat,
   subjects.registry.plugins.config.self,
+  // renewal while active keeps a short-lived NATS user alive; the sidecar refuses it to a disabled plugin
+  subjects.registry.plugins.natsCredentials,
 ];
 
 /** What a plugin may publish (ARCHITECTURE §3), the same for every plugin. */
