@@ -158,6 +158,7 @@ describe('plugin NATS credentials against a nats-server in operator mode', () =>
         subjects.identity.tokens.plugin,
         subjects.registry.heartbeat,
         subjects.registry.plugins.config.self,
+        subjects.registry.plugins.natsCredentials,
       ],
       deny: [],
     });
