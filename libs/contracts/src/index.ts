@@ -14,6 +14,7 @@ export {
   auditQueryLimits,
   auditViewerTraits,
 } from './audit/audit.rpc';
+export { canonicalJson } from './canonical-json';
 export { ErrorCode, VivifiedError, errorStatus, isErrorEnvelope } from './errors';
 export type { ErrorEnvelope, FieldError, VivifiedErrorOptions } from './errors';
 export { classifications, formatClassification, headers, parseClassification } from './headers';

@@ -1,6 +1,6 @@
 export { domainProblem, domainViolationCodes, normalizeDomain } from './domains';
 export type { DomainCheckOptions, DomainProblem, DomainViolationCode } from './domains';
-export { canonicalJson, manifestDigest } from './manifest-digest';
+export { manifestDigest } from './manifest-digest';
 export { PHI_MIN_RETENTION_DAYS, resourceBounds } from './security-rules';
 export type { SecurityRuleOptions } from './security-rules';
 export { sensitiveRequests, sensitiveTraits } from './sensitive-requests';

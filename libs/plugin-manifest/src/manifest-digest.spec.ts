@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { canonicalJson, manifestDigest } from './manifest-digest';
+import { canonicalJson } from '@vivified/contracts';
+
+import { manifestDigest } from './manifest-digest';
 import { aManifest } from './testing/manifest-builder';
 import { validateManifest } from './validate-manifest';
 

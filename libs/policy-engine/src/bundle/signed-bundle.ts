@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { canonicalJson } from '@vivified/contracts';
 
 import { PolicyBundleError } from './compiled-bundle';
 import type { PolicyBundle } from './policy-bundle';
@@ -68,28 +69,12 @@ export function bundleKeyId(publicKey: KeyObject): string {
   return `pb1-${createHash('sha256').update(spki).digest().subarray(0, 16).toString('base64url')}`;
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    return value.map((item) => sortKeys(item));
-  }
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-        .sort()
-        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-    );
-  }
-
-  return value;
-}
-
 /**
  * Canonical JSON of a bundle: object keys sorted (code-unit order) at every level, undefined members dropped,
  * no whitespace. The signed bytes are its UTF-8 encoding.
  */
 export function canonicalBundleJson(bundle: PolicyBundle): string {
-  return JSON.stringify(sortKeys(bundle));
+  return canonicalJson(bundle);
 }
 
 /**
