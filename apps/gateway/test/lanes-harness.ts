@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
+import type { Type } from '@nestjs/common';
+
 import type { AuditRecord, PluginStatusEntry } from '@vivified/contracts';
 import { buckets, dynamicSubjects, opsPortEnv, streams, VivifiedError } from '@vivified/contracts';
 import { StaticKekProvider } from '@vivified/crypto';
@@ -34,7 +36,14 @@ export class LanesHarness {
 
   private constructor(readonly nats: TestNatsServer) {}
 
-  static async start(env: Record<string, string> = {}): Promise<LanesHarness> {
+  /**
+   * Starts the gateway as `main.ts` does (`gatewayHttp`: the edge's global filter, the HTTP setup); `module`
+   * replaces the root module (a test module that imports {@link GatewayModule} and adds handlers of its own).
+   */
+  static async start(
+    env: Record<string, string> = {},
+    options: { module?: Type<unknown> } = {},
+  ): Promise<LanesHarness> {
     const harness = new LanesHarness(await startNatsServer());
     const kek = `v1:${randomBytes(32).toString('base64')}`;
     harness.keys = bundleSigningKeys(await new StaticKekProvider(kek).hashKey(bundleSigningPurpose));
@@ -55,7 +64,7 @@ export class LanesHarness {
     harness.gateway = await bootstrapService({
       service: 'gateway',
       version: '0.0.0-test',
-      module: GatewayModule,
+      module: options.module ?? GatewayModule,
       configSchema: gatewayConfigSchema,
       http: gatewayHttp('0.0.0-test'),
     });

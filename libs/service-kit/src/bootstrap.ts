@@ -76,8 +76,9 @@ export interface HttpOptions {
     bodyLimit?: number;
   };
   /**
-   * Called before the app listens: plugins, global filters, documents. A global filter set here must hand NATS
-   * handlers' errors back unchanged (as `PassThroughRpcExceptionFilter` does), since the microservice inherits it.
+   * Called before the app listens and before the NATS transport is connected: plugins, global filters, documents.
+   * A global filter set here must hand NATS handlers' errors back unchanged (as `PassThroughRpcExceptionFilter`
+   * does), since the microservice inherits it.
    */
   configure?: (app: NestFastifyApplication, config: BaseConfig & Record<string, unknown>) => Promise<void>;
 }
@@ -252,12 +253,15 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
       new FastifyAdapter({ trustProxy: false, ...httpOptions.adapterOptions?.(config) }),
       { logger: nestLogger },
     );
-    http.connectMicroservice({ strategy }, { inheritAppConfig: true });
     if (httpOptions.configure) {
       await httpOptions.configure(http, config);
     } else {
       http.useGlobalFilters(new PassThroughRpcExceptionFilter());
     }
+    // after the global filters: connecting creates the NATS handlers, and each takes the global filters there
+    // are at that moment (Nest's ExceptionFiltersContext); one added later would leave them on Nest's default
+    // RPC filter, which turns every typed error into "Internal server error"
+    http.connectMicroservice({ strategy }, { inheritAppConfig: true });
     await http.startAllMicroservices();
     await http.listen(config[httpOptions.portField] as number, config.httpHost);
     app = http;

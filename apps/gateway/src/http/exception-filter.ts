@@ -38,7 +38,9 @@ export function toHttpError(exception: unknown): VivifiedError {
 
 /**
  * The gateway's one global filter: NATS handlers get their error back unchanged (the transport replies with it),
- * HTTP routes answer the error envelope of ARCHITECTURE §3 with the code's status.
+ * HTTP routes answer the error envelope of ARCHITECTURE §3 with the code's status. It covers the NATS handlers
+ * too because `bootstrapService` registers it before it connects the transport (Nest gives each handler the
+ * global filters there are when the handler is created), so no handler needs a filter of its own.
  */
 @Catch()
 export class EdgeExceptionFilter implements ExceptionFilter {

@@ -1,13 +1,11 @@
-import { Controller, UseFilters } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { ErrorCode, ProxyRequest, subjects, VivifiedError } from '@vivified/contracts';
 import type { ProxyResponse } from '@vivified/contracts';
-import { Handle, NatsRequestContext, PassThroughRpcExceptionFilter } from '@vivified/nats-transport';
+import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
 import { ProxyLaneService } from './proxy-lane.service';
 
-// the HTTP app's global filter is not inherited by the NATS transport here: typed errors must pass unchanged
-@UseFilters(new PassThroughRpcExceptionFilter())
 @Controller()
 export class ProxyHandlers {
   constructor(private readonly proxy: ProxyLaneService) {}
