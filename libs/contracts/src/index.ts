@@ -16,6 +16,38 @@ export {
 } from './audit/audit.rpc';
 export { canonicalJson } from './canonical-json';
 export { ErrorCode, VivifiedError, errorStatus, isErrorEnvelope } from './errors';
+export {
+  CONFIG_KEY_PATTERN,
+  CONFIG_MASK,
+  ConfigChangeView,
+  ConfigEntryView,
+  ConfigGetRequest,
+  ConfigHistoryReply,
+  ConfigHistoryRequest,
+  ConfigPutRequest,
+  ConfigValuesConstraint,
+  ConfigVersionView,
+  ConfigView,
+  configCatalogProblems,
+  configChangeProblems,
+  configContracts,
+  configLimits,
+  configReaderTraits,
+  configValueProblem,
+  configWriterTraits,
+  platformConfigCatalog,
+  platformConfigKey,
+} from './config/config.rpc';
+export type {
+  BooleanConfigKey,
+  ConfigCatalog,
+  ConfigKeySpec,
+  ConfigValue,
+  IntegerConfigKey,
+  PlatformConfigEntry,
+  PlatformConfigKey,
+  StringConfigKey,
+} from './config/config.rpc';
 export type { ErrorEnvelope, FieldError, VivifiedErrorOptions } from './errors';
 export { classifications, formatClassification, headers, parseClassification } from './headers';
 export type { Classification } from './headers';
