@@ -15,7 +15,6 @@ export {
   auditViewerTraits,
 } from './audit/audit.rpc';
 export { canonicalJson } from './canonical-json';
-export { ErrorCode, VivifiedError, errorStatus, isErrorEnvelope } from './errors';
 export {
   CONFIG_KEY_PATTERN,
   CONFIG_MASK,
@@ -48,6 +47,7 @@ export type {
   PlatformConfigKey,
   StringConfigKey,
 } from './config/config.rpc';
+export { ErrorCode, VivifiedError, errorStatus, isErrorEnvelope } from './errors';
 export type { ErrorEnvelope, FieldError, VivifiedErrorOptions } from './errors';
 export { classifications, formatClassification, headers, parseClassification } from './headers';
 export type { Classification } from './headers';

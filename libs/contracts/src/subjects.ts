@@ -93,8 +93,6 @@ export const subjects = {
       setRoles: 'vivified.v1.identity.user.set-roles',
       /** Lifts a lockout. */
       unlock: 'vivified.v1.identity.user.unlock',
-      /** MFA coverage of PHI users and admins (counts, ids without MFA). Core services, auditors, admins. */
-      mfaCoverage: 'vivified.v1.identity.user.mfa-coverage',
     },
     roles: {
       list: 'vivified.v1.identity.role.list',
@@ -149,6 +147,14 @@ export const subjects = {
     bundle: {
       /** The current signed bundle, as published to KV. */
       get: 'vivified.v1.policy.bundle.get',
+    },
+    config: {
+      /** The platform config (every catalog key, secrets masked). */
+      get: 'vivified.v1.policy.config.get',
+      /** Sets or resets config keys (a new version, published to the vivified_config bucket). */
+      put: 'vivified.v1.policy.config.put',
+      /** Earlier versions of the config, newest first. */
+      history: 'vivified.v1.policy.config.history',
     },
   },
   registry: {
