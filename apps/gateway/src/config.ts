@@ -119,6 +119,17 @@ export const gatewayConfigSchema = {
     description:
       'TESTS ONLY: comma-separated CIDR ranges the proxy may reach although private (refused in production)',
   }),
+  laneHttpCaFile: env.string('VIVIFIED_LANE_HTTP_CA_FILE', {
+    optional: true,
+    description:
+      'Extra CA certificates (PEM) trusted for operator-lane calls to HTTP plugins, for private CAs',
+  }),
+  laneHttpMaxBodyBytes: env.int('VIVIFIED_LANE_HTTP_MAX_BODY', {
+    default: 1_048_576,
+    min: 1_024,
+    description:
+      'Largest reply body of an HTTP plugin on the operator lane, in bytes (and at most a NATS message)',
+  }),
 } as const;
 
 /** The parsed config of the gateway. */

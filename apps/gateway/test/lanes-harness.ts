@@ -120,7 +120,10 @@ export class LanesHarness {
     return nc;
   }
 
-  /** Audit records of one category published so far. */
+  /**
+   * Audit records of one category published so far: single records on the category's subject, and those an
+   * emitter under load sent together in one `{"records":[…]}` message.
+   */
   async auditRecords(category: string): Promise<AuditRecord[]> {
     const jsm = await this.nc.jetstreamManager();
     const info = await jsm.streams.info(streams.audit.name);
@@ -129,6 +132,11 @@ export class LanesHarness {
       const message = await jsm.streams.getMessage(streams.audit.name, { seq }).catch(() => undefined);
       if (message?.subject === dynamicSubjects.auditRecord(category)) {
         records.push(message.json<AuditRecord>());
+      } else if (message) {
+        const batch = message.json<{ records?: unknown }>();
+        if (Array.isArray(batch.records)) {
+          records.push(...(batch.records as AuditRecord[]).filter((record) => record.category === category));
+        }
       }
     }
 

@@ -1,4 +1,4 @@
-import type { OnModuleInit } from '@nestjs/common';
+import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Classification, ManifestOperation, PluginStatusEntry } from '@vivified/contracts';
 import {
@@ -28,6 +28,8 @@ import { LaneAuditQueue, laneError, outcomeOf } from '../lane-audit';
 import { laneTrace } from '../lane-headers';
 import { LaneMetrics } from '../lane-metrics';
 import { PluginDirectory } from '../plugin-directory';
+import { EgressResolver } from '../proxy/egress.client';
+import { HttpTargets, rpcUrlOf } from './http-targets';
 import { CALLER_DEADLINE, TargetBreakers } from './target-breakers';
 
 /** One operator-lane call as it reached the gateway (over NATS or HTTP). */
@@ -53,6 +55,14 @@ const PROBE = 'vivified_redaction_probe';
 const RPC_SUBJECT = /^vivified\.v1\.rpc\.([^.]+)\.([^.]+)$/;
 const TRANSIENT: ReadonlySet<ErrorCode> = new Set([ErrorCode.Timeout, ErrorCode.Unavailable]);
 
+/** What one attempt sends, whichever the transport. */
+interface Forward {
+  body: Uint8Array;
+  headers: Record<string, string>;
+  deadline: number;
+  callers: boolean;
+}
+
 interface GuardedPayload {
   request?: unknown;
   [PROBE]?: Record<string, unknown>;
@@ -62,13 +72,15 @@ interface GuardedPayload {
  * The operator lane (ARCHITECTURE §3, issue 8): authenticates and authorizes each call through the policy sidecar
  * (`rpc.call` with the caller as source, the target's registered traits and `context.operation`), checks that the
  * target is active and declares the operation, and forwards the (possibly sanitized) request to
- * `vivified.v1.plugin.<target>.rpc.<operation>` with a call token the gateway signs — never the caller's token —
- * under the target's bulkhead and circuit breaker, the operation's timeout and the caller's deadline. Idempotent
- * operations are retried on timeouts and unavailable targets. Every call is audited and measured.
+ * `vivified.v1.plugin.<target>.rpc.<operation>` — or, for a target with `delivery.mode: http`, POSTs it to
+ * `<webhookUrl>/rpc/<operation>` ({@link HttpTargets}) — with a call token the gateway signs — never the caller's
+ * token — under the target's bulkhead and circuit breaker, the operation's timeout and the caller's deadline.
+ * Idempotent operations are retried on timeouts and unavailable targets. Every call is audited and measured.
  */
 @Injectable()
-export class OperatorLaneService implements OnModuleInit {
+export class OperatorLaneService implements OnModuleInit, OnModuleDestroy {
   private readonly retry: RetryPolicy;
+  private readonly http: HttpTargets;
 
   constructor(
     private readonly sidecar: PolicySidecar,
@@ -79,7 +91,10 @@ export class OperatorLaneService implements OnModuleInit {
     private readonly auditQueue: LaneAuditQueue,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
+    resolver: EgressResolver,
   ) {
+    // an HTTP target's reply goes back to NATS callers: it must fit a NATS message too
+    this.http = new HttpTargets(resolver, config, nc.info?.max_payload);
     this.retry = retry(
       handleWhen((error) => error instanceof VivifiedError && TRANSIENT.has(error.code)),
       {
@@ -91,6 +106,10 @@ export class OperatorLaneService implements OnModuleInit {
 
   onModuleInit(): void {
     this.sidecar.enrich('rpc.call', (input, context) => this.enrich(input, context));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.http.close();
   }
 
   /** Handles one call end to end; throws the typed error the caller gets. */
@@ -128,10 +147,8 @@ export class OperatorLaneService implements OnModuleInit {
         call.headers,
         target.timeoutMs ?? this.config.laneTimeoutMs,
       );
-      const hdrs = natsHeaders();
-      hdrs.set(
-        headerNames.authorization,
-        `Bearer ${this.signer.sign({
+      const outgoing: Record<string, string> = {
+        [headerNames.authorization]: `Bearer ${this.signer.sign({
           caller: `${principal.kind}:${principal.id}`,
           target: call.target,
           operation: call.operation,
@@ -139,21 +156,21 @@ export class OperatorLaneService implements OnModuleInit {
           traits: principal.traits,
           deadline,
         })}`,
-      );
-      hdrs.set(headerNames.traceparent, trace.traceparent);
-      hdrs.set(headerNames.deadline, String(deadline));
-      if (classification.length > 0) {
-        hdrs.set(headerNames.classification, formatClassification(classification));
-      }
-      const forward = dynamicSubjects.pluginRpc(call.target, call.operation);
+        [headerNames.traceparent]: trace.traceparent,
+        [headerNames.deadline]: String(deadline),
+        ...(classification.length > 0
+          ? { [headerNames.classification]: formatClassification(classification) }
+          : {}),
+      };
       const body = !sanitized && call.raw ? call.raw : encodeJson(payload.request ?? {});
+      const send = this.sender(call, entry, { body, headers: outgoing, deadline, callers });
       const once = () => {
         attempts += 1;
         if (deadline - Date.now() <= 0) {
           throw new VivifiedError(ErrorCode.Timeout, `no reply from ${call.target} before the deadline`);
         }
 
-        return this.breakers.execute(call.target, () => this.send(forward, body, hdrs, deadline, callers));
+        return this.breakers.execute(call.target, send);
       };
       const data = target.idempotent === true ? await this.retry.execute(once) : await once();
 
@@ -164,6 +181,26 @@ export class OperatorLaneService implements OnModuleInit {
     } finally {
       this.finish(call, principal, classification, trace.traceId, started, attempts, sanitized, failure);
     }
+  }
+
+  /** One attempt's sender: NATS to the plugin's rpc subject, or an HTTPS POST for `delivery.mode: http`. */
+  private sender(
+    call: OperatorCall,
+    entry: PluginStatusEntry | undefined,
+    request: Forward,
+  ): () => Promise<Uint8Array> {
+    if (entry?.delivery?.mode === 'http') {
+      const url = rpcUrlOf(entry.delivery.webhookUrl, call.operation);
+
+      return () => this.http.send({ url, ...request });
+    }
+    const subject = dynamicSubjects.pluginRpc(call.target, call.operation);
+    const hdrs = natsHeaders();
+    for (const [name, value] of Object.entries(request.headers)) {
+      hdrs.set(name, value);
+    }
+
+    return () => this.send(subject, request.body, hdrs, request.deadline, request.callers);
   }
 
   private async send(
