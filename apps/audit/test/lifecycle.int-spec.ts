@@ -49,7 +49,9 @@ describe('audit retention, compliance report and fail-closed emitting', () => {
     expect(Number(rows[0]?.seq_to)).toBeGreaterThanOrEqual(50);
     expect(await harness.count()).toBe(30);
     const verdict = await harness.client.request(subjects.audit.records.verify, {}, { token: auditor });
-    expect(verdict).toMatchObject({ ok: true, fromSeq: 21, rowsChecked: 30 });
+    // the service's own record of the retention run may land meanwhile: at least the 30 rows, all intact
+    expect(verdict).toMatchObject({ ok: true, fromSeq: 21 });
+    expect((verdict as { rowsChecked: number }).rowsChecked).toBeGreaterThanOrEqual(30);
     // a second pass finds nothing more to drop
     expect((await app.get(MaintenanceService).applyRetention()).filter((p) => p.rows > 0)).toEqual([]);
   });

@@ -14,7 +14,13 @@ import {
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
 import type { TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startNatsServer, TestAuthority } from '@vivified/testing';
+import {
+  createTestDatabase,
+  freePort,
+  readAuditStream,
+  startNatsServer,
+  TestAuthority,
+} from '@vivified/testing';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { headers as natsHeaders } from 'nats';
 
@@ -195,19 +201,7 @@ export class RouterHarness {
 
   /** Every audit record written so far. */
   async auditRecords(): Promise<AuditRecord[]> {
-    const jsm = await this.nc.jetstreamManager();
-    const info = await jsm.streams.info(streams.audit.name);
-    const records: AuditRecord[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
-      try {
-        const msg = await jsm.streams.getMessage(streams.audit.name, { seq });
-        records.push(decodeJson(msg.data) as AuditRecord);
-      } catch {
-        // deleted
-      }
-    }
-
-    return records;
+    return readAuditStream(this.nc);
   }
 
   /** Stored events on `VIVIFIED_EVENTS`. */

@@ -10,7 +10,7 @@ import { connectNats, ensureBucket, ensureStream, VivifiedClient } from '@vivifi
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
 import type { TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startNatsServer } from '@vivified/testing';
+import { createTestDatabase, freePort, readAuditStream, startNatsServer } from '@vivified/testing';
 import type { JWTVerifyResult } from 'jose';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { KV, NatsConnection } from 'nats';
@@ -211,14 +211,7 @@ export async function startTokens(options: StartTokensOptions = {}): Promise<Tok
     },
     bucketKeys,
     async auditRecords() {
-      const jsm = await nc.jetstreamManager();
-      const { state } = await jsm.streams.info(streams.audit.name);
-      const records: AuditRecord[] = [];
-      for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq += 1) {
-        records.push((await jsm.streams.getMessage(streams.audit.name, { seq })).json<AuditRecord>());
-      }
-
-      return records;
+      return readAuditStream(nc);
     },
     async verifyWithBucket(token, audience = tokenContract.audience) {
       const jwks = createLocalJWKSet({ keys: await bucketKeys() });

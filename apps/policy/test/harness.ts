@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { AuditRecord, JwksEntry, PluginStatusEntry } from '@vivified/contracts';
 import {
   buckets,
-  dynamicSubjects,
   opsPortEnv,
   policyBundleKey,
   streams,
@@ -18,7 +17,7 @@ import { bundleSigningKeys, bundleSigningPurpose } from '@vivified/policy-engine
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
 import type { TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startNatsServer } from '@vivified/testing';
+import { createTestDatabase, freePort, readAuditStream, startNatsServer } from '@vivified/testing';
 import type { CryptoKey } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { KV, KvEntry, NatsConnection } from 'nats';
@@ -173,17 +172,7 @@ export class PolicyHarness {
 
   /** Every record of `vivified.audit.policy` so far. */
   async auditRecords(): Promise<AuditRecord[]> {
-    const jsm = await this.nc.jetstreamManager();
-    const info = await jsm.streams.info(streams.audit.name);
-    const records: AuditRecord[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
-      const message = await jsm.streams.getMessage(streams.audit.name, { seq }).catch(() => undefined);
-      if (message?.subject === dynamicSubjects.auditRecord('policy')) {
-        records.push(message.json<AuditRecord>());
-      }
-    }
-
-    return records;
+    return (await readAuditStream(this.nc)).filter((record) => record.category === 'policy');
   }
 
   private async publishSigningKey(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { PluginLifecycleMessage, PluginStatusEntry } from '@vivified/contracts';
 import { buckets, dynamicSubjects, ErrorCode, streams, subjects, VivifiedError } from '@vivified/contracts';
 import { decodeJson, ensureStream } from '@vivified/nats-transport';
-import { waitFor } from '@vivified/testing';
+import { readAuditStream, waitFor } from '@vivified/testing';
 import type { KV } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -323,29 +323,14 @@ describe('registry: registration, approval and lifecycle', () => {
   });
 
   it('audits every transition under category plugin, without a secret', async () => {
-    const jsm = await h.nc.jetstreamManager();
     const records: Array<{ action: string; outcome: string; pluginId?: string }> = [];
     let raw = '';
     await waitFor(
       async () => {
+        const trail = await readAuditStream(h.nc);
+        raw = JSON.stringify(trail);
         records.length = 0;
-        raw = '';
-        const info = await jsm.streams.info(streams.audit.name);
-        for (let seq = 1; seq <= info.state.last_seq; seq += 1) {
-          const msg = await jsm.streams.getMessage(streams.audit.name, { seq }).catch(() => undefined);
-          if (msg) {
-            raw += msg.string();
-            const record = msg.json<{
-              category: string;
-              action: string;
-              outcome: string;
-              pluginId?: string;
-            }>();
-            if (record.category === 'plugin') {
-              records.push(record);
-            }
-          }
-        }
+        records.push(...trail.filter((record) => record.category === 'plugin'));
 
         return records.some((record) => record.action === 'plugin.revoke');
       },

@@ -1,5 +1,6 @@
 export { AuditActor, AuditRecord, auditCategories, auditOutcomes } from './audit/audit-record';
 export type { AuditCategory, AuditOutcome } from './audit/audit-record';
+export { AUDIT_BATCH_MAX_RECORDS, checkAuditBatch, checkAuditRecord } from './audit/audit-record-check';
 export {
   AuditQueryReply,
   AuditQueryRequest,

@@ -252,6 +252,8 @@ export const subjects = {
   /** Audit records, bound by stream VIVIFIED_AUDIT. */
   auditRecords: {
     all: 'vivified.audit.>',
+    /** Several records in one message (`{"records":[…]}`), sent by an emitter under load (ADR-0007). */
+    batch: 'vivified.audit.batch',
   },
   /** Dead letters of the canonical lane, bound by stream VIVIFIED_DLQ. */
   deadLetters: {

@@ -7,7 +7,7 @@ import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { JwksKeyStore, TokenVerifier } from '@vivified/auth';
-import type { AuditRecord, JwksEntry, PluginStatus } from '@vivified/contracts';
+import type { JwksEntry, PluginStatus } from '@vivified/contracts';
 import {
   buckets,
   defineRpc,
@@ -37,7 +37,7 @@ import type {
 } from '@vivified/policy-sidecar';
 import { startPolicySidecar } from '@vivified/policy-sidecar';
 import type { TestNatsServer } from '@vivified/testing';
-import { startNatsServer, uniqueName, waitFor } from '@vivified/testing';
+import { readAuditStream, startNatsServer, uniqueName, waitFor } from '@vivified/testing';
 import { IsString } from 'class-validator';
 import type { CryptoKey } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -237,13 +237,7 @@ describe('policy sidecar on the NATS transport (nats-server)', () => {
   it('audits the deny on the audit stream under the id the caller got', async () => {
     const error = await rejection(call());
 
-    const jsm = await nc.jetstreamManager();
-    const records: AuditRecord[] = [];
-    const { state } = await jsm.streams.info(streams.audit.name);
-    for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq += 1) {
-      const message = await jsm.streams.getMessage(streams.audit.name, { seq });
-      records.push({ ...message.json<AuditRecord>(), subject: message.subject } as AuditRecord);
-    }
+    const records = await readAuditStream(nc);
     const record = records.find((candidate) => candidate.id === error.auditId);
 
     expect(error.auditId).toMatch(/^[0-9a-f-]{36}$/);

@@ -1,5 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import { ErrorCode, VivifiedError, dynamicSubjects } from '@vivified/contracts';
+import { ErrorCode, VivifiedError, dynamicSubjects, subjects } from '@vivified/contracts';
 import type { JetStreamClient, PubAck } from 'nats';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -62,8 +62,15 @@ function newEmitter(overrides: Partial<AuditEmitterOptions> = {}) {
     retryMaxMs: 20,
     ...overrides,
   });
+  /** Every record published, in order, whether alone or in a batch message. */
   const published = () =>
-    publish.mock.calls.map(([, data]) => JSON.parse(String(data)) as Record<string, unknown>);
+    publish.mock.calls.flatMap(([subject, data]) => {
+      const body = JSON.parse(String(data)) as Record<string, unknown>;
+
+      return subject === subjects.auditRecords.batch
+        ? (body['records'] as Array<Record<string, unknown>>)
+        : [body];
+    });
   const metric = async (outcome: string) =>
     (await metrics.registry.getSingleMetric('vivified_audit_emitted_total')?.get())?.values.find(
       (value) => value.labels['outcome'] === outcome,
@@ -228,5 +235,54 @@ describe(AuditEmitter.name, () => {
     await sut.close();
 
     expect(logger.error).toHaveBeenCalledWith({ lost: 1 }, 'audit records not published before shutdown');
+  });
+
+  it('publishes records emitted together as one batch message, each emit resolving once stored', async () => {
+    const { sut, publish, published } = setup();
+
+    const records = await Promise.all([
+      sut.emit(login),
+      sut.emit(phiRead),
+      sut.emit({ ...login, action: 'logout' }),
+    ]);
+
+    expect(publish).toHaveBeenCalledTimes(1);
+    const [subject, , options] = publish.mock.calls[0] ?? [];
+    expect(subject).toBe(subjects.auditRecords.batch);
+    expect(options?.msgID).toBe(`${records[0]?.id}+3`);
+    expect(options?.headers?.get('Vivified-Classification')).toBe('phi');
+    expect(published().map((record) => record['id'])).toEqual(records.map((record) => record.id));
+  });
+
+  it('gathers records while its publishes wait for acks and sends them with the next one', async () => {
+    let release: (() => void) | undefined;
+    const { sut, publish, published } = setup({ maxInFlight: 1 });
+    publish.mockImplementationOnce(
+      () => new Promise((resolve) => (release = () => resolve({ ...ack, seq: 1 }))),
+    );
+
+    const first = sut.emit(login);
+    await vi.waitFor(() => expect(publish).toHaveBeenCalledTimes(1));
+    const later = [sut.emit(login), sut.emit(login), sut.emit(login)];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(publish).toHaveBeenCalledTimes(1);
+    release?.();
+    await Promise.all([first, ...later]);
+
+    expect(publish).toHaveBeenCalledTimes(2);
+    expect(publish.mock.calls[1]?.[0]).toBe(subjects.auditRecords.batch);
+    expect(published()).toHaveLength(4);
+  });
+
+  it('refuses every PHI record of a batch whose publish fails and buffers the others', async () => {
+    const { sut, publish, published } = setup();
+    publish.mockRejectedValueOnce(new Error('no responders'));
+
+    const [plain, phi] = await Promise.allSettled([sut.emit(login), sut.emit(phiRead)]);
+
+    expect(plain.status).toBe('fulfilled');
+    expect(phi).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.Unavailable } });
+    await vi.waitFor(() => expect(sut.pending).toBe(0), { timeout: 2_000 });
+    expect(published().map((record) => record['action'])).toEqual(['login', 'patient_record.read', 'login']);
   });
 });

@@ -8,15 +8,17 @@ import type {
   Classification,
   ServiceName,
 } from '@vivified/contracts';
+import type { AuditRecord } from '@vivified/contracts';
 import {
-  AuditRecord,
+  AUDIT_BATCH_MAX_RECORDS,
   ErrorCode,
   VivifiedError,
+  checkAuditRecord,
   dynamicSubjects,
   formatClassification,
   headers as headerNames,
   streams,
-  validatePayload,
+  subjects,
 } from '@vivified/contracts';
 import type { JetStreamClient } from 'nats';
 import { headers } from 'nats';
@@ -74,6 +76,11 @@ export interface AuditEmitterOptions {
   retryInitialMs?: number;
   /** Largest retry delay of the buffer. @default 5000 */
   retryMaxMs?: number;
+  /**
+   * Publishes waiting for their acks at once; records arriving meanwhile gather into the next one (ADR-0007).
+   * @default 2
+   */
+  maxInFlight?: number;
   /** Record id generator. @default crypto.randomUUID */
   newId?: () => string;
 }
@@ -82,23 +89,43 @@ interface Pending {
   record: AuditRecord;
   /** `traceparent`/`tracestate` of the emitting request, kept for a later flush. */
   trace: Record<string, string>;
+  /** The record's JSON, made once, and its size in bytes. */
+  json: string;
+  bytes: number;
+}
+
+/** A record waiting for the next publish of the live path, with the emit waiting on it. */
+interface Waiting extends Pending {
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
 /** Room kept for headers and framing under the stream's largest message. */
 const ENVELOPE_RESERVE = 4 * 1024;
+/** Largest message body the emitter sends (one record, or a batch of them). */
+const MESSAGE_LIMIT = streams.audit.maxMsgSize - ENVELOPE_RESERVE;
 
 /**
- * Builds, sanitizes, validates and publishes audit records to VIVIFIED_AUDIT with publish-with-ack, using
- * the record id as `Nats-Msg-Id` so a retry is stored once. When publishing fails, a record involving PHI is
- * refused (fail closed): await {@link AuditEmitter.emit} before a PHI action completes, and do not complete
- * it when the emit rejects. Any other record waits in a bounded buffer, retried with backoff and flushed at
- * once on reconnect.
+ * Builds, sanitizes, checks and publishes audit records to VIVIFIED_AUDIT with publish-with-ack. Records are
+ * group-committed (ADR-0007): while {@link AuditEmitterOptions.maxInFlight} publishes wait for their acks, new
+ * records gather, and the next publish carries all of them as one `vivified.audit.batch` message — so an idle
+ * service publishes each record at once on `vivified.audit.<category>`, and a busy one pays one stream write for
+ * many records instead of one each. The record id (or, for a batch, its first id and size) is the `Nats-Msg-Id`,
+ * so a retry is stored once; the audit service stores each record id once whatever message carried it.
+ *
+ * Every emit resolves once its record is stored. When publishing fails, a record involving PHI is refused (fail
+ * closed): await {@link AuditEmitter.emit} before a PHI action completes, and do not complete it when the emit
+ * rejects. Any other record waits in a bounded buffer, retried with backoff and flushed at once on reconnect.
  */
 export class AuditEmitter {
   private readonly buffer: Pending[] = [];
   private readonly publishTimeoutMs: number;
   private readonly bufferLimit: number;
+  private readonly maxInFlight: number;
   private readonly newId: () => string;
+  private waiting: Waiting[] = [];
+  private inFlight = 0;
+  private scheduled = false;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<boolean> | undefined;
@@ -109,6 +136,7 @@ export class AuditEmitter {
   constructor(private readonly options: AuditEmitterOptions) {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.bufferLimit = options.bufferLimit ?? 10_000;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
     this.newId = options.newId ?? randomUUID;
     this.stopListening = options.connection.onChange((connected) => {
       if (connected && this.buffer.length > 0) {
@@ -125,18 +153,21 @@ export class AuditEmitter {
   }
 
   /**
-   * Emits one audit record and resolves it (its `id` is the `auditId` of an error reply). Rejects with
-   * {@link ErrorCode.Unavailable} when a PHI record cannot be stored, and with {@link ErrorCode.Internal} when the
-   * input does not make a valid record.
+   * Emits one audit record and resolves it once stored (its `id` is the `auditId` of an error reply). Rejects
+   * with {@link ErrorCode.Unavailable} when a PHI record cannot be stored, and with {@link ErrorCode.Internal}
+   * when the input does not make a valid record.
    */
   async emit(input: AuditInput): Promise<AuditRecord> {
     const record = this.build(input);
-    const checked = validatePayload(AuditRecord, record);
-    if (!checked.ok) {
+    const problem = checkAuditRecord(record);
+    if (typeof problem === 'string') {
       this.options.metrics.auditEmit('invalid');
-      throw new VivifiedError(ErrorCode.Internal, 'invalid audit record', { details: checked.errors });
+      throw new VivifiedError(ErrorCode.Internal, 'invalid audit record', {
+        details: [{ path: problem.replace(/^(invalid|unknown field) /, ''), messages: [problem] }],
+      });
     }
-    const entry: Pending = { record, trace: {} };
+    const json = JSON.stringify(record);
+    const entry: Pending = { record, trace: {}, json, bytes: Buffer.byteLength(json) };
     propagation.inject(context.active(), entry.trace);
     if (!record.phiInvolved && (this.buffer.length > 0 || !this.options.connection.isConnected())) {
       this.enqueue(entry, 'NATS disconnected or earlier records still pending');
@@ -147,7 +178,10 @@ export class AuditEmitter {
       if (!this.options.connection.isConnected()) {
         throw new Error('NATS disconnected');
       }
-      await this.publish(entry);
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.push({ ...entry, resolve, reject });
+        this.schedulePublish();
+      });
       this.options.metrics.auditEmit('published');
     } catch (error) {
       if (record.phiInvolved) {
@@ -201,27 +235,73 @@ export class AuditEmitter {
       service: this.options.service,
       details: sanitizeDetails(input.details ?? {}),
     };
-    const limit = streams.audit.maxMsgSize - ENVELOPE_RESERVE;
-    if (Buffer.byteLength(JSON.stringify(record)) > limit) {
-      record.details = { truncated: true, reason: `details exceeded ${limit} bytes` };
+    if (Buffer.byteLength(JSON.stringify(record)) > MESSAGE_LIMIT) {
+      record.details = { truncated: true, reason: `details exceeded ${MESSAGE_LIMIT} bytes` };
     }
 
     return record;
   }
 
-  private async publish({ record, trace: carrier }: Pending): Promise<void> {
-    const hdrs = headers();
-    for (const [name, value] of Object.entries(carrier)) {
-      hdrs.set(name, value);
+  /**
+   * Starts a publish of the waiting records unless every slot is busy; records of one turn of the event loop go
+   * out together, and records that arrive while the slots are busy go with the next publish that frees.
+   */
+  private schedulePublish(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) {
+      return;
     }
-    if (record.classification.length > 0) {
-      hdrs.set(headerNames.classification, formatClassification(record.classification));
-    }
-    await this.options.js.publish(dynamicSubjects.auditRecord(record.category), JSON.stringify(record), {
-      msgID: record.id,
-      timeout: this.publishTimeoutMs,
-      headers: hdrs,
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.publishWaiting();
     });
+  }
+
+  private publishWaiting(): void {
+    while (this.waiting.length > 0 && this.inFlight < this.maxInFlight) {
+      const [batch, rest] = takeBatch(this.waiting);
+      this.waiting = rest;
+      this.inFlight++;
+      this.publish(batch)
+        .then(
+          () => batch.forEach((entry) => entry.resolve()),
+          (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.publishWaiting();
+        });
+    }
+  }
+
+  /** Publishes records as one message: a lone record on its category subject, several as a batch. */
+  private async publish(batch: readonly Pending[]): Promise<void> {
+    const [first] = batch;
+    if (!first) {
+      return;
+    }
+    const hdrs = headers();
+    const classification = [...new Set(batch.flatMap((entry) => entry.record.classification))];
+    if (classification.length > 0) {
+      hdrs.set(headerNames.classification, formatClassification(classification));
+    }
+    if (batch.length === 1) {
+      for (const [name, value] of Object.entries(first.trace)) {
+        hdrs.set(name, value);
+      }
+      await this.options.js.publish(dynamicSubjects.auditRecord(first.record.category), first.json, {
+        msgID: first.record.id,
+        timeout: this.publishTimeoutMs,
+        headers: hdrs,
+      });
+
+      return;
+    }
+    await this.options.js.publish(
+      subjects.auditRecords.batch,
+      `{"records":[${batch.map((entry) => entry.json).join(',')}]}`,
+      { msgID: `${first.record.id}+${batch.length}`, timeout: this.publishTimeoutMs, headers: hdrs },
+    );
   }
 
   private enqueue(entry: Pending, reason: string): void {
@@ -271,28 +351,26 @@ export class AuditEmitter {
   private async drain(): Promise<boolean> {
     const before = this.buffer.length;
     while (this.buffer.length > 0) {
-      const entry = this.buffer[0];
-      if (!entry) {
-        break;
-      }
       if (!this.options.connection.isConnected()) {
         this.failures++;
 
         return false;
       }
+      const [batch] = takeBatch(this.buffer);
       try {
-        await this.publish(entry);
+        await this.publish(batch);
       } catch {
         this.failures++;
 
         return false;
       }
-      // The entry may have been dropped by an overflow while its publish was in flight.
-      const index = this.buffer.indexOf(entry);
-      if (index >= 0) {
-        this.buffer.splice(index, 1);
+      // Entries may have been dropped by an overflow while their publish was in flight.
+      const sent = new Set(batch);
+      const kept = this.buffer.filter((entry) => !sent.has(entry));
+      this.buffer.splice(0, this.buffer.length, ...kept);
+      for (const _ of batch) {
+        this.options.metrics.auditEmit('published');
       }
-      this.options.metrics.auditEmit('published');
       this.options.metrics.setAuditBuffered(this.buffer.length);
     }
     this.failures = 0;
@@ -302,4 +380,22 @@ export class AuditEmitter {
 
     return true;
   }
+}
+
+/**
+ * Splits the records that fit one message off the front of `entries` (at most {@link AUDIT_BATCH_MAX_RECORDS},
+ * within {@link MESSAGE_LIMIT} bytes; always at least one) from the rest.
+ */
+function takeBatch<T extends Pending>(entries: readonly T[]): [T[], T[]] {
+  let bytes = 16;
+  let count = 0;
+  for (const entry of entries) {
+    bytes += entry.bytes + 1;
+    if (count > 0 && (bytes > MESSAGE_LIMIT || count >= AUDIT_BATCH_MAX_RECORDS)) {
+      break;
+    }
+    count++;
+  }
+
+  return [entries.slice(0, count), entries.slice(count)];
 }

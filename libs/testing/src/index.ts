@@ -1,4 +1,6 @@
 export { natsServerBinary, startNatsServer } from './nats-server';
+export { readAuditStream } from './audit-trail';
+export type { StreamedAuditRecord } from './audit-trail';
 export type { NatsServerOptions, TestNatsServer } from './nats-server';
 export { startNatsOperatorServer } from './nats-operator';
 export type { TestNatsOperatorServer } from './nats-operator';

@@ -1,13 +1,18 @@
 // Benchmark of the audit service's ingest (issue 6): records stored per second with the hash chain, the chain lock
 // and signed checkpoints on, the service running as its built process against its own nats-server and database.
 // Run after `npm run build`: `node tools/bench/dist/audit-bench.js`.
-// Knobs: BENCH_AUDIT_RECORDS (default 100000), BENCH_AUDIT_BATCH (service batch size, default 1000).
+// Three phases of BENCH_AUDIT_RECORDS each: a backlog of single-record messages drained, single-record messages
+// published live, and records emitted live through the services' AuditEmitter (which group-commits, ADR-0007).
+// Knobs: BENCH_AUDIT_RECORDS (default 100000), BENCH_AUDIT_BATCH (service batch size, default 1000),
+// BENCH_AUDIT_EMIT_CONCURRENCY (emits awaiting at once in phase 3, default 256).
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { AuditInput } from '@vivified/service-kit';
+import { AuditEmitter, ServiceMetrics } from '@vivified/service-kit';
 import type { AuditRecord } from '@vivified/contracts';
 import { dynamicSubjects, opsPortEnv, streams } from '@vivified/contracts';
 import { connectNats, ensureStream } from '@vivified/nats-transport';
@@ -17,6 +22,7 @@ import { Client } from 'pg';
 
 const RECORDS = Number(process.env.BENCH_AUDIT_RECORDS ?? 100_000);
 const BATCH = process.env.BENCH_AUDIT_BATCH ?? '1000';
+const EMIT_CONCURRENCY = Number(process.env.BENCH_AUDIT_EMIT_CONCURRENCY ?? 256);
 const root = join(__dirname, '..', '..', '..');
 
 function record(index: number): AuditRecord {
@@ -49,6 +55,42 @@ async function publish(nc: NatsConnection, count: number): Promise<number> {
       ),
     );
   }
+
+  return count / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Emits `count` records through the services' own {@link AuditEmitter} with `concurrency` emits awaiting at once,
+ * as a busy service does (each emit resolves when its record is stored in the stream; the emitter group-commits,
+ * ADR-0007); resolves the emit rate.
+ */
+async function emitThroughEmitter(nc: NatsConnection, count: number, concurrency: number): Promise<number> {
+  const emitter = new AuditEmitter({
+    service: 'identity',
+    js: nc.jetstream(),
+    connection: { isConnected: () => !nc.isClosed(), onChange: () => () => undefined },
+    logger: console,
+    metrics: new ServiceMetrics({ service: 'identity', processMetrics: false }),
+  });
+  const input = (index: number): AuditInput => ({
+    category: index % 3 === 0 ? 'policy' : 'auth',
+    action: index % 3 === 0 ? 'policy.decide' : 'login',
+    outcome: index % 7 === 0 ? 'denied' : 'success',
+    actor: { kind: 'user', id: `user:${randomUUID()}` },
+    target: `plugin:acme-${index % 20}`,
+    classification: index % 5 === 0 ? ['pii'] : [],
+    details: { index, ip: '127.0.0.1', userAgent: 'bench/1.0', reason: 'ok' },
+  });
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        await emitter.emit(input(next++));
+      }
+    }),
+  );
+  await emitter.close();
 
   return count / ((performance.now() - started) / 1000);
 }
@@ -128,6 +170,14 @@ async function main(): Promise<void> {
     const liveStarted = performance.now();
     const [livePublishRate] = await Promise.all([publish(nc, RECORDS), drainRate(sql, 2 * RECORDS, RECORDS)]);
     const liveSeconds = (performance.now() - liveStarted) / 1000;
+
+    // phase 3: records emitted through the services' AuditEmitter (group commit) while the service ingests them
+    const emitterStarted = performance.now();
+    const [emitterRate] = await Promise.all([
+      emitThroughEmitter(nc, RECORDS, EMIT_CONCURRENCY),
+      drainRate(sql, 3 * RECORDS, 2 * RECORDS),
+    ]);
+    const emitterSeconds = (performance.now() - emitterStarted) / 1000;
     const { rows } = await sql.query<{ n: string; c: string }>(
       'SELECT (SELECT count(*) FROM audit.records) AS n, (SELECT count(*) FROM audit.checkpoints) AS c',
     );
@@ -144,9 +194,14 @@ async function main(): Promise<void> {
             recordsPerSecond: Math.round(RECORDS / liveSeconds),
             publishRecordsPerSecond: Math.round(livePublishRate),
           },
+          liveThroughEmitter: {
+            recordsPerSecond: Math.round(RECORDS / emitterSeconds),
+            emitRecordsPerSecond: Math.round(emitterRate),
+            concurrency: EMIT_CONCURRENCY,
+          },
           backlogPublishRecordsPerSecond: Math.round(backlogPublishRate),
           storedRows: Number(rows[0]?.n),
-          expectedRows: 2 * RECORDS,
+          expectedRows: 3 * RECORDS,
           checkpoints: Number(rows[0]?.c),
           batches: Number(batchCount),
         },

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditRecord } from '@vivified/contracts';
-import { consumers } from '@vivified/contracts';
+import { checkAuditBatch, checkAuditRecord, consumers, subjects } from '@vivified/contracts';
 import { ensureConsumer } from '@vivified/nats-transport';
 import type { ServiceLogger } from '@vivified/service-kit';
 import { NATS_CONNECTION, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
@@ -13,7 +13,6 @@ import { ConsumerEvents } from 'nats';
 import { AuditMetrics } from '../audit-metrics';
 import type { AuditConfig } from '../config';
 import { IngestService } from './ingest.service';
-import { checkAuditRecord } from './record-shape';
 
 /** How long a partial batch waits for more records before it is stored. */
 const LINGER_MS = 20;
@@ -22,17 +21,26 @@ const MAX_IN_FLIGHT = 2;
 /** How often the ingest lag is read from the consumer. */
 const LAG_POLL_MS = 5_000;
 
+/** A message taken off the stream with the valid records it carries (one, or a batch's). */
+interface Received {
+  msg: JsMsg;
+  records: AuditRecord[];
+}
+
 /**
- * The durable pull consumer `audit-ingest` on VIVIFIED_AUDIT, in batches: messages collect until the batch is full
- * or {@link LINGER_MS} pass, the batch is stored in one transaction, and only then acknowledged. A failed batch is
- * not acknowledged (nak with delay) and comes back; ids make the redelivery a no-op for what was stored.
+ * The durable pull consumer `audit-ingest` on VIVIFIED_AUDIT, in batches: records collect until the batch is full
+ * or {@link LINGER_MS} pass, the batch is stored in one transaction, and only then are its messages acknowledged.
+ * A message is one record (`vivified.audit.<category>`) or an emitter's batch (`vivified.audit.batch`, ADR-0007);
+ * an invalid record is counted and dropped without costing the valid records of its batch. A failed batch is not
+ * acknowledged (nak with delay) and comes back; ids make the redelivery a no-op for what was stored.
  */
 @Injectable()
 export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private messages: ConsumerMessages | undefined;
-  private buffer: JsMsg[] = [];
+  private buffer: Received[] = [];
+  private buffered = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
@@ -70,8 +78,13 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
         this.messages = messages;
         void this.rebindWhenGone(messages);
         for await (const msg of this.messages) {
-          this.buffer.push(msg);
-          if (this.buffer.length >= this.config.batchSize) {
+          const records = this.decode(msg);
+          if (records.length === 0) {
+            continue;
+          }
+          this.buffer.push({ msg, records });
+          this.buffered += records.length;
+          if (this.buffered >= this.config.batchSize) {
             void this.startFlush();
             // backpressure: at most MAX_IN_FLIGHT batches are being stored (one prepares while one commits)
             while (this.inFlight.size >= MAX_IN_FLIGHT) {
@@ -110,6 +123,7 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.buffer.splice(0);
+    this.buffered = 0;
     if (batch.length === 0) {
       return Promise.resolve();
     }
@@ -119,21 +133,11 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
     return work;
   }
 
-  private async flush(batch: JsMsg[]): Promise<void> {
-    const records: AuditRecord[] = [];
-    const valid: JsMsg[] = [];
-    for (const msg of batch) {
-      const record = this.decode(msg);
-      if (record) {
-        records.push(record);
-        valid.push(msg);
-      }
-    }
+  private async flush(batch: Received[]): Promise<void> {
+    const records = batch.flatMap((received) => received.records);
     try {
-      if (records.length > 0) {
-        await this.ingest.ingest(records);
-      }
-      for (const msg of valid) {
+      await this.ingest.ingest(records);
+      for (const { msg } of batch) {
         msg.ack();
       }
     } catch (error) {
@@ -141,31 +145,45 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
         { err: error, records: records.length },
         'audit batch not stored, will be redelivered',
       );
-      for (const msg of valid) {
+      for (const { msg } of batch) {
         msg.nak(1_000);
       }
     }
   }
 
-  private decode(msg: JsMsg): AuditRecord | undefined {
+  /** The valid records of a message; a message without any is terminated (it can never be stored). */
+  private decode(msg: JsMsg): AuditRecord[] {
     let body: unknown;
     try {
       body = JSON.parse(new TextDecoder().decode(msg.data)) as unknown;
     } catch {
-      this.ingest.rejected('not JSON');
-      msg.term();
-
-      return undefined;
+      return this.terminate(msg, 'not JSON');
     }
-    const checked = checkAuditRecord(body);
+    const checked =
+      msg.subject === subjects.auditRecords.batch ? checkAuditBatch(body) : [checkAuditRecord(body)];
     if (typeof checked === 'string') {
-      this.ingest.rejected(checked);
+      return this.terminate(msg, checked);
+    }
+    const records: AuditRecord[] = [];
+    for (const entry of checked) {
+      if (typeof entry === 'string') {
+        this.ingest.rejected(entry);
+      } else {
+        records.push(entry);
+      }
+    }
+    if (records.length === 0) {
       msg.term();
-
-      return undefined;
     }
 
-    return checked;
+    return records;
+  }
+
+  private terminate(msg: JsMsg, reason: string): AuditRecord[] {
+    this.ingest.rejected(reason);
+    msg.term();
+
+    return [];
   }
 
   private async pollLag(): Promise<void> {

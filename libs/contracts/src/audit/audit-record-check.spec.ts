@@ -1,7 +1,8 @@
-import { AuditRecord, validatePayload } from '@vivified/contracts';
 import { describe, expect, it } from 'vitest';
 
-import { checkAuditRecord } from './record-shape';
+import { validatePayload } from '../validation';
+import { AuditRecord } from './audit-record';
+import { checkAuditRecord } from './audit-record-check';
 
 const valid = {
   id: '5b1f0c55-1d4b-4e4c-9a51-4f3f0f7f0e11',
