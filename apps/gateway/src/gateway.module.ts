@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { AuditController } from './audit/audit.controller';
 import { AuthController } from './auth/auth.controller';
 import { TokensController } from './auth/tokens.controller';
+import { ConfigController } from './config/config.controller';
 import { CoreApi } from './core/core-api';
 import { EventsController } from './events/events.controller';
 import { HealthController } from './health/health.controller';
@@ -26,6 +27,7 @@ import { UsersController } from './users/users.controller';
     PluginsController,
     AuditController,
     EventsController,
+    ConfigController,
   ],
   providers: [CoreApi, OpenApiDocument],
 })
