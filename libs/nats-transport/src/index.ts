@@ -30,3 +30,4 @@ export type { EnsureOptions, WatchOptions } from './jetstream';
 export { NatsTransport } from './server';
 export type { NatsTransportOptions } from './server';
 export { extractTraceContext, injectTraceContext } from './trace';
+export { childTraceparent, newTraceId, traceIdOfTraceparent } from './trace-ids';

@@ -11,7 +11,7 @@ import type { EventMetrics } from '../event-metrics';
 import type { PluginDirectory } from '../plugins/plugin-directory';
 import type { SchemaRegistryService } from '../schemas/schema-registry.service';
 import type { SubscriptionRow } from '../subscriptions/subscriptions.repository';
-import { childTraceparent } from '../trace-context';
+import { childTraceparent } from '@vivified/nats-transport';
 import type { DeadLetters } from './dead-letters';
 import type { Deliverer } from './deliverer';
 import type { DeliveryPolicy } from './delivery-policy';

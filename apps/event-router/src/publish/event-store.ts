@@ -6,7 +6,7 @@ import { NATS_CONNECTION } from '@vivified/service-kit';
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { headers } from 'nats';
 
-import { childTraceparent } from '../trace-context';
+import { childTraceparent } from '@vivified/nats-transport';
 
 /** Where a stored event landed. */
 export interface StoredPosition {

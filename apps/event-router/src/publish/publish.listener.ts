@@ -17,7 +17,7 @@ import type { ServiceLogger } from '@vivified/service-kit';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 
 import { EventMetrics } from '../event-metrics';
-import { traceIdOfTraceparent } from '../trace-context';
+import { traceIdOfTraceparent } from '@vivified/nats-transport';
 import { PublishService } from './publish.service';
 
 /** `vivified.v1.events.publish.` — the publish subjects without the type. */

@@ -17,7 +17,7 @@ import { EventMetrics } from '../event-metrics';
 import { PluginDirectory } from '../plugins/plugin-directory';
 import type { ResolvedSchema } from '../schemas/schema-registry.service';
 import { SchemaRegistryService } from '../schemas/schema-registry.service';
-import { newTraceId } from '../trace-context';
+import { newTraceId } from '@vivified/nats-transport';
 import { EventStore } from './event-store';
 
 /** One authorized publish request. */
