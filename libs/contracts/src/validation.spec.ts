@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { IsInt, IsString, Min } from 'class-validator';
 
 import { AuditRecord } from './audit/audit-record';
 import { ErrorCode, VivifiedError } from './errors';
@@ -64,5 +65,34 @@ describe(parsePayload.name, () => {
       expect((error as VivifiedError).status).toBe(400);
       expect((error as VivifiedError).details?.[0]?.path).toBe('id');
     }
+  });
+});
+
+describe('remembered metadata lookups', () => {
+  it('still sees classes and constraints defined after a first validation', () => {
+    class Base {
+      @IsString()
+      name!: string;
+    }
+    expect(validatePayload(Base, { name: 'a' }).ok).toBe(true);
+    expect(validatePayload(Base, { name: 1 }).ok).toBe(false);
+
+    class Derived extends Base {
+      @IsInt()
+      @Min(1)
+      count!: number;
+    }
+    expect(validatePayload(Derived, { name: 'a', count: 2 }).ok).toBe(true);
+    expect(validatePayload(Derived, { name: 'a', count: 0 })).toMatchObject({
+      ok: false,
+      errors: [{ path: 'count' }],
+    });
+    expect(validatePayload(Derived, { name: 2, count: 2 })).toMatchObject({
+      ok: false,
+      errors: [{ path: 'name' }],
+    });
+    // the base class is unchanged by its subclass
+    expect(validatePayload(Base, { name: 'a', count: 0 })).toMatchObject({ ok: false });
+    expect(validatePayload(Base, { name: 'a' }).ok).toBe(true);
   });
 });

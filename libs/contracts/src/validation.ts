@@ -1,6 +1,8 @@
 import { plainToInstance } from 'class-transformer';
-import type { ValidationError } from 'class-validator';
-import { validateSync } from 'class-validator';
+import type { MetadataStorage, ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync } from 'class-validator';
+
+type ValidationMetadata = Parameters<MetadataStorage['addValidationMetadata']>[0];
 
 import type { FieldError } from './errors';
 import { ErrorCode, VivifiedError } from './errors';
@@ -10,6 +12,46 @@ export type PayloadClass<T = object> = new () => T;
 
 /** The outcome of {@link validatePayload}. */
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+/**
+ * class-validator looks up a class's validation metadata on every validated object by walking every registered
+ * class for inheritance — with this library's few hundred contract classes, that walk was the largest single cost
+ * of validating a request. The answer only changes when metadata is added (a class is defined), so it is
+ * remembered per class and options, and forgotten whenever metadata is added. Installed once per process.
+ */
+function rememberMetadataLookups(): void {
+  const storage = getMetadataStorage() as MetadataStorage & { vivifiedMemo?: true };
+  if (storage.vivifiedMemo) {
+    return;
+  }
+  storage.vivifiedMemo = true;
+  const lookup = storage.getTargetValidationMetadatas.bind(storage);
+  const add = storage.addValidationMetadata.bind(storage);
+  let memo = new Map<unknown, Map<string, ValidationMetadata[]>>();
+  storage.addValidationMetadata = (metadata: ValidationMetadata) => {
+    memo = new Map();
+    add(metadata);
+  };
+  storage.getTargetValidationMetadatas = (target, schema, always, strict, groups) => {
+    if (groups !== undefined && groups.length > 0) {
+      return lookup(target, schema, always, strict, groups);
+    }
+    const key = `${schema}|${always}|${strict}`;
+    let forTarget = memo.get(target);
+    if (!forTarget) {
+      forTarget = new Map();
+      memo.set(target, forTarget);
+    }
+    let found = forTarget.get(key);
+    if (!found) {
+      found = lookup(target, schema, always, strict, groups);
+      forTarget.set(key, found);
+    }
+
+    return found;
+  };
+}
+rememberMetadataLookups();
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
