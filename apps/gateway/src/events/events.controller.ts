@@ -53,7 +53,10 @@ export class EventsController {
       subject = dynamicSubjects.publishEvent(eventType);
     } catch (error) {
       if (error instanceof SubjectTokenError) {
-        throw new VivifiedError(ErrorCode.BadRequest, 'invalid event type', { reason: 'invalid_event_type' });
+        throw new VivifiedError(ErrorCode.BadRequest, 'invalid event type', {
+          reason: 'invalid_event_type',
+          details: [{ path: 'eventType', messages: [error.message] }],
+        });
       }
       throw error;
     }
