@@ -1,0 +1,185 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { opsPortEnv } from '@vivified/contracts';
+import { connectNats } from '@vivified/nats-transport';
+import type { RunningService } from '@vivified/service-kit';
+import { bootstrapService } from '@vivified/service-kit';
+import type { TestDatabase, TestNatsServer } from '@vivified/testing';
+import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import type { NatsConnection } from 'nats';
+
+import { gatewayConfigSchema } from '../src/config';
+import { GatewayModule } from '../src/gateway.module';
+import { gatewayHttp } from '../src/http/edge';
+
+const root = join(__dirname, '..', '..', '..');
+
+/** The services the gateway's routes reach, each started from its build output. */
+const BACKENDS = ['identity', 'policy', 'registry', 'audit', 'event-router'] as const;
+
+/** One HTTP request to the gateway. */
+export interface HttpCall {
+  method: string;
+  /** Path with its query string. */
+  path: string;
+  body?: unknown;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP answer, the body parsed when it is JSON. */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+/**
+ * The whole platform behind the gateway: every core service as a built process (identity, policy, registry, audit,
+ * event-router) on a NATS server and database of their own, the gateway in this process, and a TestAuthority whose
+ * key every service accepts (for principals identity cannot create without MFA, and for expired tokens).
+ */
+export class RoutesHarness {
+  nc!: NatsConnection;
+  authority!: TestAuthority;
+  gateway!: RunningService;
+  base!: string;
+  private db!: TestDatabase;
+  private readonly children: Array<{ service: string; child: ChildProcess; output: string[] }> = [];
+
+  private constructor(private readonly nats: TestNatsServer) {}
+
+  static async start(options: {
+    adminPassword: string;
+    env: Record<string, string>;
+  }): Promise<RoutesHarness> {
+    const [nats, db] = await Promise.all([startNatsServer(), createTestDatabase('vivified_gw_routes')]);
+    const harness = new RoutesHarness(nats);
+    harness.db = db;
+    const shared = {
+      VIVIFIED_NATS_URL: nats.url,
+      VIVIFIED_DATABASE_URL: db.url,
+      VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
+      VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
+      VIVIFIED_LOG_LEVEL: process.env['ROUTES_LOG'] ?? 'warn',
+    };
+    const started = Date.now();
+    const mark = (what: string) => {
+      if (process.env['ROUTES_TIMING']) {
+        console.info(`${what} after ${Date.now() - started} ms`);
+      }
+    };
+    // identity first: it creates the JWKS bucket and the first admin, the others need nothing from each other
+    await harness.startBuilt('identity', { ...shared, VIVIFIED_ADMIN_PASSWORD: options.adminPassword });
+    mark('identity ready');
+    await Promise.all(BACKENDS.slice(1).map((service) => harness.startBuilt(service, shared)));
+    mark('backends ready');
+    ({ nc: harness.nc } = await connectNats({ servers: [nats.url], name: 'gateway-routes-test' }));
+    harness.authority = await TestAuthority.create(harness.nc);
+    const httpPort = await freePort();
+    Object.assign(process.env, {
+      ...shared,
+      VIVIFIED_LOG_LEVEL: process.env['ROUTES_LOG'] ?? 'silent',
+      [opsPortEnv('gateway')]: String(await freePort()),
+      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
+      ...options.env,
+    });
+    harness.gateway = await bootstrapService({
+      service: 'gateway',
+      version: '0.0.0-test',
+      module: GatewayModule,
+      configSchema: gatewayConfigSchema,
+      http: gatewayHttp('0.0.0-test'),
+    });
+    for (const key of Object.keys(options.env)) {
+      delete process.env[key];
+    }
+    harness.base = `http://127.0.0.1:${httpPort}`;
+    mark('gateway started');
+    await waitFor(
+      async () => (await harness.call({ method: 'GET', path: '/.well-known/jwks.json' })).status === 200,
+      {
+        timeoutMs: 10_000,
+        what: 'the gateway to serve the JWKS',
+      },
+    );
+
+    return harness;
+  }
+
+  /** Sends one request; a string body is sent as is (for malformed JSON), anything else as JSON. */
+  async call(request: HttpCall): Promise<HttpAnswer> {
+    const response = await fetch(`${this.base}${request.path}`, {
+      method: request.method,
+      headers: {
+        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(request.token ? { authorization: `Bearer ${request.token}` } : {}),
+        ...request.headers,
+      },
+      ...(request.body === undefined
+        ? {}
+        : { body: typeof request.body === 'string' ? request.body : JSON.stringify(request.body) }),
+    });
+    const text = await response.text();
+    let body: Record<string, unknown> = {};
+    if (text && (response.headers.get('content-type') ?? '').includes('application/json')) {
+      body = JSON.parse(text) as Record<string, unknown>;
+    }
+
+    return { status: response.status, headers: response.headers, body, text };
+  }
+
+  async stop(): Promise<void> {
+    await this.gateway?.stop();
+    await this.nc?.drain().catch(() => undefined);
+    await Promise.all(
+      this.children.map(
+        ({ child }) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null) {
+              resolve(undefined);
+
+              return;
+            }
+            child.once('exit', resolve);
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await Promise.allSettled([this.nats.stop(), this.db?.drop()]);
+  }
+
+  /** What a backend wrote, for a failure message. */
+  output(): string {
+    return this.children.map(({ service, output }) => `--- ${service}\n${output.join('')}`).join('\n');
+  }
+
+  private async startBuilt(service: (typeof BACKENDS)[number], env: Record<string, string>): Promise<void> {
+    const main = join(root, 'apps', service, 'dist', 'main.js');
+    if (!existsSync(main)) {
+      throw new Error(`${main} is missing: run npm run build first (npm test does)`);
+    }
+    const opsPort = await freePort();
+    const child = spawn(process.execPath, [main], {
+      cwd: root,
+      env: { PATH: process.env['PATH'], ...env, [opsPortEnv(service)]: String(opsPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const entry = { service, child, output: [] as string[] };
+    this.children.push(entry);
+    child.stdout?.on('data', (chunk: Buffer) => entry.output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => entry.output.push(chunk.toString()));
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${opsPort}/health/ready`).catch(() => undefined))?.ok === true,
+      { timeoutMs: 45_000, what: `${service} to be ready` },
+    ).catch((error: unknown) => {
+      throw new Error(`${service} did not start; its output:\n${entry.output.join('')}`, { cause: error });
+    });
+  }
+}
