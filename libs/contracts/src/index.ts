@@ -88,6 +88,16 @@ export {
   defaultRoleNames,
   loginRetryAfterSeconds,
 } from './identity/accounts.rpc';
+export {
+  MFA_COVERAGE_MAX_IDS,
+  MfaCoverageAdminUsers,
+  MfaCoveragePhiUsers,
+  MfaCoverageReply,
+  MfaCoverageRequest,
+  MfaCoverageUsers,
+  mfaCoverageContracts,
+  mfaCoverageReaderTraits,
+} from './identity/accounts.rpc';
 export { AccessToken, JwksEntry, TokenPair, parseSubject, tokenContract } from './identity/tokens';
 export type { TokenClaims } from './identity/tokens';
 export {

@@ -1,7 +1,7 @@
 import { auditContracts } from './audit/audit.rpc';
 import { configContracts } from './config/config.rpc';
 import { eventsContracts } from './events/events.rpc';
-import { accountsContracts } from './identity/accounts.rpc';
+import { accountsContracts, mfaCoverageContracts } from './identity/accounts.rpc';
 import { tokensContracts } from './identity/tokens.rpc';
 import { webauthnContracts } from './identity/webauthn.rpc';
 import { lanesContracts } from './lanes/lanes.rpc';
@@ -39,6 +39,7 @@ export const rpcContracts = {
   ...registryContracts,
   ...lanesContracts,
   ...configContracts,
+  ...mfaCoverageContracts,
 } as const;
 
 /** Subject → `{ request, reply }` types, for the typed client and handlers. */

@@ -93,6 +93,8 @@ export const subjects = {
       setRoles: 'vivified.v1.identity.user.set-roles',
       /** Lifts a lockout. */
       unlock: 'vivified.v1.identity.user.unlock',
+      /** MFA coverage of PHI users and admins (counts, ids without MFA). Core services, auditors, admins. */
+      mfaCoverage: 'vivified.v1.identity.user.mfa-coverage',
     },
     roles: {
       list: 'vivified.v1.identity.role.list',

@@ -8,6 +8,7 @@ import {
   IsEmail,
   IsInt,
   IsIP,
+  IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
@@ -619,3 +620,127 @@ export const defaultRoleNames = [
   'security_admin',
   'compliance_officer',
 ] as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// MFA coverage (read-only, for the compliance report)
+
+/** At most this many ids of PHI users without a second factor are listed in {@link MfaCoveragePhiUsers}. */
+export const MFA_COVERAGE_MAX_IDS = 50;
+
+/** The MFA coverage report takes no input. */
+export class MfaCoverageRequest {}
+
+/** Every user account. */
+export class MfaCoverageUsers {
+  /** Every account, active or not. */
+  @IsInt()
+  @Min(0)
+  total!: number;
+
+  /** Accounts with `active` set. */
+  @IsInt()
+  @Min(0)
+  active!: number;
+}
+
+/** The PHI users (see {@link MfaCoverageReply}) and their second factors. */
+export class MfaCoveragePhiUsers {
+  @IsInt()
+  @Min(0)
+  total!: number;
+
+  /** With TOTP enabled or at least one passkey. */
+  @IsInt()
+  @Min(0)
+  withMfa!: number;
+
+  /** With TOTP enabled (confirmed with a first code; a pending setup does not count). */
+  @IsInt()
+  @Min(0)
+  withTotp!: number;
+
+  /** With at least one registered passkey. */
+  @IsInt()
+  @Min(0)
+  withPasskey!: number;
+
+  /** `total - withMfa`. */
+  @IsInt()
+  @Min(0)
+  withoutMfa!: number;
+
+  /**
+   * Ids of PHI users without a second factor, in id order, at most {@link MFA_COVERAGE_MAX_IDS} (so fewer than
+   * `withoutMfa` when there are more). Ids only: no usernames, names or emails.
+   */
+  @ArrayMaxSize(MFA_COVERAGE_MAX_IDS)
+  @IsUUID('all', { each: true })
+  withoutMfaIds!: string[];
+}
+
+/** Active users whose effective traits include `admin`. */
+export class MfaCoverageAdminUsers {
+  @IsInt()
+  @Min(0)
+  total!: number;
+
+  /** With TOTP enabled or at least one passkey. */
+  @IsInt()
+  @Min(0)
+  withMfa!: number;
+}
+
+/**
+ * `vivified.v1.identity.user.mfa-coverage`: how many users hold a second factor, for the audit service's
+ * compliance report (HIPAA 164.312(d)). Read-only; counts and user ids, never names or emails.
+ *
+ * Definitions, all from one consistent read of identity's tables:
+ * - a user's traits are the union of the traits of its roles, and its **effective** traits are those the
+ *   policy engine lets take effect (`effectiveTraits` of libs/policy-engine: legacy aliases resolved, a trait
+ *   whose requirements are not met dropped — e.g. `handles_phi` without `audit_required`);
+ * - a **PHI user** is an *active* user whose effective traits include `handles_phi` (as the default roles stand,
+ *   the holders of `phi_handler`); inactive users cannot log in and are not counted anywhere but
+ *   `users.total`;
+ * - an **admin user** is an active user whose effective traits include `admin`;
+ * - a user **has MFA** when TOTP is enabled (enrolment confirmed) or at least one passkey is registered
+ *   (passkeys are created and used with user verification required, so one is a second factor by itself);
+ *   backup codes alone do not count, they only stand in for TOTP.
+ *
+ * Who may read it: a core service (the audit service, with its service token), or a user holding
+ * `audit_viewer` or `admin` (action `identity.user.mfa-coverage`).
+ */
+export class MfaCoverageReply {
+  @ValidateNested()
+  @Type(() => MfaCoverageUsers)
+  users!: MfaCoverageUsers;
+
+  @ValidateNested()
+  @Type(() => MfaCoveragePhiUsers)
+  phiUsers!: MfaCoveragePhiUsers;
+
+  @ValidateNested()
+  @Type(() => MfaCoverageAdminUsers)
+  adminUsers!: MfaCoverageAdminUsers;
+
+  /** When the figures were read (ISO 8601). */
+  @IsISO8601()
+  generatedAt!: string;
+}
+
+/** Traits that may read the MFA coverage: auditors, admins, and core services (`system_core`). */
+export const mfaCoverageReaderTraits = ['audit_viewer', 'admin', 'system_core'] as const;
+
+/** The MFA coverage contract, keyed by subject. */
+export const mfaCoverageContracts = {
+  [subjects.identity.users.mfaCoverage]: defineRpc({
+    subject: subjects.identity.users.mfaCoverage,
+    request: MfaCoverageRequest,
+    reply: MfaCoverageReply,
+    access: {
+      action: 'identity.user.mfa-coverage',
+      anyTrait: mfaCoverageReaderTraits,
+      kinds: ['user', 'service'],
+    },
+    summary: 'MFA coverage of PHI users and admins (counts, ids of PHI users without MFA).',
+  }),
+} as const;

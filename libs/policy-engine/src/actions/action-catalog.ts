@@ -313,6 +313,12 @@ const VERBS: Readonly<Record<ResourceType, Readonly<Record<string, VerbSpec>>>> 
       description: 'Deactivate a user',
       detailed: true,
     },
+    'mfa-coverage': {
+      kinds: ['user', 'service'],
+      grant: traits(['audit_viewer', 'admin', 'system_core']),
+      description: 'MFA coverage of PHI users and admins (counts, ids without MFA)',
+      detailed: true,
+    },
   },
 };
 
@@ -371,6 +377,7 @@ const PLATFORM_ACTIONS: Readonly<Record<string, `${ResourceType}.${string}`>> = 
   'gateway.rpc.call': 'rpc.call',
   'gateway.proxy.request': 'proxy.request',
   'gateway.ui.view': 'ui_feature.view',
+  'identity.user.mfa-coverage': 'users.mfa-coverage',
 };
 
 function build(): Map<string, ActionSpec> {
