@@ -4,6 +4,9 @@ import { USER_DIRECTORY } from './ports';
 import { ACCOUNTS_CLOCK, systemAccountsClock } from './accounts.clock';
 import { accountsCryptoProviders } from './accounts.crypto';
 import { AccountsAudit } from './accounts-audit';
+import { MfaCoverageHandlers } from './mfa-coverage/mfa-coverage.handlers';
+import { MfaCoverageRepository } from './mfa-coverage/mfa-coverage.repository';
+import { MfaCoverageService } from './mfa-coverage/mfa-coverage.service';
 import { AuthHandlers } from './login/auth.handlers';
 import { LockoutService } from './login/lockout.service';
 import { LoginService } from './login/login.service';
@@ -27,7 +30,7 @@ import { UsersService } from './users/users.service';
 /** Users, roles, passwords, lockout, TOTP and backup codes; provides USER_DIRECTORY to the token half. */
 @Global()
 @Module({
-  controllers: [AuthHandlers, MfaHandlers, UsersHandlers],
+  controllers: [AuthHandlers, MfaHandlers, UsersHandlers, MfaCoverageHandlers],
   providers: [
     ...accountsCryptoProviders,
     { provide: ACCOUNTS_CLOCK, useValue: systemAccountsClock },
@@ -49,6 +52,8 @@ import { UsersService } from './users/users.service';
     MfaSettingsService,
     UsersService,
     FirstAdminService,
+    MfaCoverageRepository,
+    MfaCoverageService,
   ],
   exports: [USER_DIRECTORY],
 })
