@@ -3,11 +3,14 @@ import type { AuditActor, ComplianceReportReply, ComplianceSafeguardView } from 
 import { tokenContract } from '@vivified/contracts';
 import type { KekProvider } from '@vivified/crypto';
 import type { AuditEmitter } from '@vivified/service-kit';
+import { VivifiedClient } from '@vivified/nats-transport';
 import { AUDIT_EMITTER, KEK_PROVIDER, SERVICE_CONFIG } from '@vivified/service-kit';
 
 import { CheckpointSigner } from '../chain/checkpoint-signer';
 import type { AuditConfig } from '../config';
 import { AuditRepository } from '../store/audit.repository';
+import { MfaCoverageClient } from './mfa-coverage.client';
+import { mfaEvidence } from './mfa-evidence';
 import { PluginsBucketClient } from './plugins-bucket.client';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -19,6 +22,8 @@ const days = (from: Date | undefined, now: Date): number | null =>
 /** Evidence per HIPAA 164.312 technical safeguard, from the trail itself and what other services publish. */
 @Injectable()
 export class ComplianceService {
+  private readonly mfaCoverage: MfaCoverageClient;
+
   constructor(
     private readonly repository: AuditRepository,
     private readonly signer: CheckpointSigner,
@@ -26,17 +31,22 @@ export class ComplianceService {
     @Inject(KEK_PROVIDER) private readonly kekProvider: KekProvider,
     @Inject(SERVICE_CONFIG) private readonly config: AuditConfig & { natsServers: string[] },
     @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
-  ) {}
+    client: VivifiedClient,
+  ) {
+    this.mfaCoverage = new MfaCoverageClient(client);
+  }
 
   async report(actor: Pick<AuditActor, 'kind' | 'id'>, now = new Date()): Promise<ComplianceReportReply> {
-    const [activity, verification, checkpoints, keks, plugins, range] = await Promise.all([
+    const [activity, verification, checkpoints, keks, plugins, range, mfaReading] = await Promise.all([
       this.repository.activitySince(new Date(now.getTime() - 30 * DAY_MS)),
       this.repository.lastVerification(),
       this.repository.checkpoints(),
       this.kekProvider.list(),
       this.plugins.entries(),
       this.repository.seqRange(),
+      this.mfaCoverage.read(),
     ]);
+    const mfa = mfaEvidence(mfaReading);
     const lastCheckpoint = checkpoints.at(-1);
     const key = this.signer.current;
     const phiPlugins = plugins
@@ -135,14 +145,14 @@ export class ComplianceService {
       {
         id: '164.312(d)',
         name: 'Person or entity authentication',
-        status: 'unknown',
+        status: mfa.safeguardStatus,
         evidence: {
           tokens: 'EdDSA-signed JWTs verified on every call',
-          mfaCoverageOfPhiUsers: 'unknown',
+          mfaCoverageOfPhiUsers: mfa.evidence,
           pluginsWithPhiTraits: phiPlugins,
           phiPluginsHaveAllControls: phiPluginsComplete,
         },
-        note: 'identity has no contract reporting MFA coverage of PHI users, so it is reported as unknown',
+        ...(mfa.note === undefined ? {} : { note: mfa.note }),
       },
       {
         id: '164.312(e)(1)',
