@@ -2,7 +2,10 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { OpsServer } from '@vivified/service-kit';
 import type { FastifyReply } from 'fastify';
 
+import { PublicRoute } from '../http/endpoint.decorator';
+
 /** `GET /health` on the API port too, so a load balancer in front of the gateway can check it. */
+@PublicRoute()
 @Controller()
 export class HealthController {
   constructor(private readonly ops: OpsServer) {}

@@ -1,9 +1,11 @@
+import { Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TokenVerifier } from '@vivified/auth';
 import type { HttpOptions, ServiceLogger } from '@vivified/service-kit';
 import { SERVICE_LOGGER } from '@vivified/service-kit';
 
 import type { GatewayConfig } from '../config';
+import { EdgeAuthGuard } from './edge-auth.guard';
 import { EdgeExceptionFilter } from './exception-filter';
 import { configureHttp } from './http-setup';
 import { OpenApiDocument } from './openapi';
@@ -22,6 +24,7 @@ export function gatewayHttp(version: string): HttpOptions {
       app.useGlobalFilters(
         new EdgeExceptionFilter((error) => logger.error({ err: error }, 'request failed')),
       );
+      app.useGlobalGuards(new EdgeAuthGuard(app.get(Reflector), app.get(TokenVerifier)));
       await configureHttp(app, config as GatewayConfig, principalKeyResolver(app.get(TokenVerifier)));
       app.get(OpenApiDocument).build(app, version);
     },

@@ -1,7 +1,8 @@
-import { applyDecorators, HttpCode } from '@nestjs/common';
+import { applyDecorators, HttpCode, SetMetadata } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiSecurity } from '@nestjs/swagger';
 
+import { ROUTE_AUTH, ROUTE_CREDENTIAL_HEADERS } from './edge-auth.guard';
 import { LOGIN_RATE_LIMIT } from './http-setup';
 
 /** What one HTTP route is, for OpenAPI and the edge's limits. */
@@ -16,17 +17,24 @@ export interface EndpointOptions {
   status?: number;
   /** Whether the route needs credentials (bearer JWT or API key). */
   auth: boolean;
+  /** Headers carrying another credential the service behind the route checks (passed by the edge's auth guard). */
+  credentialHeaders?: string[];
   /** Counted against the stricter login limit per address. @default false */
   login?: boolean;
 }
 
 const ref = (type: abstract new () => object) => ({ $ref: `#/components/schemas/${type.name}` });
 
+/** Marks a controller or route outside `@Endpoint` (OpenAPI document, health) as served without credentials. */
+export const PublicRoute = (): MethodDecorator & ClassDecorator => SetMetadata(ROUTE_AUTH, false);
+
 /** One decorator per route: OpenAPI operation, body and reply schemas, auth, status, rate-limit class. */
 export function Endpoint(options: EndpointOptions): MethodDecorator {
   const status = options.status ?? 200;
   const decorators = [
     ApiOperation({ summary: options.summary }),
+    SetMetadata(ROUTE_AUTH, options.auth),
+    SetMetadata(ROUTE_CREDENTIAL_HEADERS, options.credentialHeaders ?? []),
     HttpCode(status),
     ApiResponse({
       status,

@@ -5,6 +5,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 
+import { PublicRoute } from './endpoint.decorator';
+
 /** The generated OpenAPI document, built once at start. */
 @Injectable()
 export class OpenApiDocument {
@@ -66,6 +68,7 @@ const errorSchemas = {
 
 /** `GET /v1/openapi.json`. */
 @ApiExcludeController()
+@PublicRoute()
 @Controller()
 export class OpenApiController {
   constructor(private readonly openApi: OpenApiDocument) {}

@@ -48,6 +48,7 @@ export class PluginsController {
     body: PluginManifest,
     reply: PluginTransitionReply,
     auth: true,
+    credentialHeaders: [REGISTRATION_TOKEN_HEADER],
     status: 201,
   })
   register(
