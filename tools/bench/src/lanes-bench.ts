@@ -1,7 +1,12 @@
 // Operator-lane round trip beside raw NATS request/reply in the same run, at a fixed rate (issue 8).
 // Run after `npm run build`: `node tools/bench/dist/lanes-bench.js` (it starts nats-server and the built gateway,
 // apps/gateway/dist/main.js, as a child process). Knobs: BENCH_LANE_RATE (calls/s, default 1000),
-// BENCH_LANE_MS (per round, default 5000), BENCH_ROUNDS (default 3).
+// BENCH_LANE_MS (per round, default 5000), BENCH_ROUNDS (default 3), BENCH_HTTP_MS (HTTP throughput window,
+// default 5000), BENCH_HTTP_CONCURRENCY (requests in flight, default 32).
+//
+// Last, HTTP API throughput with JWT + policy: `POST /v1/rpc/bench-target/echo` with a plugin's bearer token (token
+// check, rate limit, policy, call token, forward), closed loop, beside raw NATS request/reply at the same
+// concurrency.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +20,7 @@ import { bundleSigningKeys, bundleSigningPurpose, signBundle } from '@vivified/p
 import { freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { headers as natsHeaders } from 'nats';
+import { Pool } from 'undici';
 
 import type { LatencyStats } from './stats';
 import { latencyStats } from './stats';
@@ -25,6 +31,8 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const ROOT = join(__dirname, '..', '..', '..');
 const CALLER = 'bench-caller';
 const TARGET = 'bench-target';
+const HTTP_MS = Number(process.env['BENCH_HTTP_MS'] ?? 5_000);
+const HTTP_CONCURRENCY = Number(process.env['BENCH_HTTP_CONCURRENCY'] ?? 32);
 const PAYLOAD = new TextEncoder().encode(JSON.stringify({ id: 'u-1', fields: ['name', 'status'], n: 42 }));
 
 interface Paced {
@@ -105,6 +113,27 @@ async function sequential(call: () => Promise<unknown>, count: number): Promise<
   return samples;
 }
 
+/** Closed loop: `concurrency` callers, each starting its next call when the last ends; resolves calls/s. */
+async function closedLoop(
+  call: () => Promise<unknown>,
+  concurrency: number,
+  durationMs: number,
+): Promise<number> {
+  const end = performance.now() + durationMs;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await call();
+        done += 1;
+      }
+    }),
+  );
+
+  return done / ((performance.now() - started) / 1000);
+}
+
 function fmt(stats: LatencyStats): string {
   return `p50 ${stats.p50.toFixed(0).padStart(6)} µs   p99 ${stats.p99.toFixed(0).padStart(6)} µs`;
 }
@@ -144,13 +173,16 @@ async function main(): Promise<void> {
     await policy.put('bundle', JSON.stringify(bundle));
 
     const opsPort = await freePort();
+    const httpPort = await freePort();
     gateway = await startGateway(
       {
         VIVIFIED_NATS_URL: nats.url,
         VIVIFIED_KEK: kek,
         VIVIFIED_LOG_LEVEL: 'warn',
         [opsPortEnv('gateway')]: String(opsPort),
-        VIVIFIED_GATEWAY_HTTP_PORT: String(await freePort()),
+        VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
+        // the throughput phase sends far more than a plugin's default 600 requests per minute
+        VIVIFIED_GATEWAY_RATE_LIMIT: '100000000',
       },
       opsPort,
     );
@@ -238,9 +270,34 @@ async function main(): Promise<void> {
     console.log(`sequential bare hop    ${fmt(seqBare)}   (a forwarder without any check: the floor)`);
     console.log(`sequential lane        ${fmt(seqLane)}   gateway CPU ${cpuPerCall.toFixed(0)} µs per call`);
     console.log(`operator lane          ${fmt(laneStats)}   errors ${laneErrors}`);
+    // HTTP API with JWT + policy, closed loop, beside raw NATS request/reply at the same concurrency
+    const pool = new Pool(`http://127.0.0.1:${httpPort}`, { connections: HTTP_CONCURRENCY });
+    const http = async () => {
+      const response = await pool.request({
+        method: 'POST',
+        path: `/v1/rpc/${TARGET}/echo`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: PAYLOAD,
+      });
+      await response.body.arrayBuffer();
+      if (response.statusCode !== 200) {
+        throw new Error(`HTTP ${response.statusCode}`);
+      }
+    };
+    await closedLoop(http, HTTP_CONCURRENCY, 1_000);
+    const seqHttp = latencyStats(await sequential(http, 1_000));
+    const rawThroughput = await closedLoop(raw, HTTP_CONCURRENCY, HTTP_MS);
+    const httpThroughput = await closedLoop(http, HTTP_CONCURRENCY, HTTP_MS);
+    await pool.close();
     console.log(
       `added by the lane      p50 +${((laneStats.p50 - rawStats.p50) / 1000).toFixed(3)} ms   p99 +${((laneStats.p99 - rawStats.p99) / 1000).toFixed(3)} ms` +
         '   (targets: p50 ≤ +0.3 ms, p99 ≤ +1 ms)',
+    );
+    console.log(`sequential HTTP lane   ${fmt(seqHttp)}`);
+    console.log(
+      `HTTP API, JWT + policy ${httpThroughput.toFixed(0).padStart(6)} requests/s   raw NATS request/reply ` +
+        `${rawThroughput.toFixed(0)}/s   ratio ${(httpThroughput / rawThroughput).toFixed(2)}   ` +
+        `(${HTTP_CONCURRENCY} in flight, POST /v1/rpc/${TARGET}/echo with a plugin token)`,
     );
   } finally {
     await Promise.allSettled(connections.map((nc) => nc.drain()));

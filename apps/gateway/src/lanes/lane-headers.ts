@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-
 import { headers as headerNames } from '@vivified/contracts';
+import { childTraceparent, newTraceId } from '@vivified/nats-transport';
 import type { MsgHdrs } from 'nats';
 import { headers as natsHeaders } from 'nats';
 
@@ -19,9 +18,9 @@ export function laneTrace(hdrs: MsgHdrs | undefined): LaneTrace {
   if (match && value && !/^0+$/.test(match[1] ?? '')) {
     return { traceId: match[1], traceparent: value };
   }
-  const traceId = randomBytes(16).toString('hex');
+  const traceId = newTraceId();
 
-  return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+  return { traceId, traceparent: childTraceparent(traceId) };
 }
 
 /** NATS headers for a lane call that came over HTTP: the caller's token, trace and classification. */
