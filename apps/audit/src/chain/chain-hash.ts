@@ -61,5 +61,10 @@ export function canonicalRow(row: ChainRow): string {
 
 /** SHA-256 (hex) over the previous row's hash and this row's canonical JSON. */
 export function rowHash(row: ChainRow, prevHash: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalRow(row)).digest('hex');
+  return hashOfCanonical(canonicalRow(row), prevHash);
+}
+
+/** {@link rowHash} of a row whose canonical JSON is already written. */
+export function hashOfCanonical(canonical: string, prevHash: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
 }

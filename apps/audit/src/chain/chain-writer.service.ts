@@ -3,10 +3,10 @@ import type { AuditRecord } from '@vivified/contracts';
 import { SERVICE_CONFIG } from '@vivified/service-kit';
 
 import type { AuditConfig } from '../config';
-import type { ChainHead, ChainTx, DroppedPartition, StoredRow } from '../store/audit.repository';
+import type { ChainHead, ChainTx, DroppedPartition } from '../store/audit.repository';
 import { AuditRepository } from '../store/audit.repository';
 import type { ChainRow } from './chain-hash';
-import { rowHash } from './chain-hash';
+import { canonicalRow, hashOfCanonical } from './chain-hash';
 import { CheckpointSigner } from './checkpoint-signer';
 
 /** What one append did. */
@@ -46,7 +46,7 @@ export class ChainWriter {
         storedAt,
       );
       const head = await tx.head();
-      const rows: StoredRow[] = [];
+      const rows: string[] = [];
       let { seq, hash } = head;
       const storedIso = storedAt.toISOString();
       for (const record of unique) {
@@ -54,12 +54,12 @@ export class ChainWriter {
           continue;
         }
         seq += 1;
-        const row = chainRowOf(record, seq, storedIso);
-        const next = rowHash(row, hash);
-        rows.push({ ...row, prevHash: hash, hash: next });
+        const canonical = canonicalRow(chainRowOf(record, seq, storedIso));
+        const next = hashOfCanonical(canonical, hash);
+        rows.push(`${canonical.slice(0, -1)},"prevHash":"${hash}","hash":"${next}"}`);
         hash = next;
       }
-      await tx.insertRows(rows);
+      await tx.insertCanonicalRows(rows);
       let sinceCheckpoint = head.sinceCheckpoint + rows.length;
       let checkpointed = false;
       if (sinceCheckpoint >= this.config.checkpointEvery) {

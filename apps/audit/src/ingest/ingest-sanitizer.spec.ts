@@ -57,12 +57,16 @@ describe('IngestSanitizer', () => {
         note: `header Bearer abcdefghijklmnop and ${jwt}`,
         comment: 'ssn 123-45-6789, card 4111 1111 1111 1111, mail bob@example.com',
         weird: 'a\u0000b\ud800',
+        shouting: 'AUTHORIZATION: BEARER abcdefghijklmnopq',
+        plain: 'login ok for user:42',
       }),
     );
     const text = JSON.stringify(out.details);
     expect(text).not.toMatch(/abcdefghijklmnop|eyJhbGci|123-45-6789|4111|bob@example\.com/);
     expect(text).toContain(hash('bob@example.com'));
     expect(out.details['weird']).toBe('ab\ufffd');
+    expect(out.details['shouting']).toBe('AUTHORIZATION: [REDACTED]');
+    expect(out.details['plain']).toBe('login ok for user:42');
   });
 
   it('hashes the id of a PHI target', () => {

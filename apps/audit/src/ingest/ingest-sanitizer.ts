@@ -24,11 +24,22 @@ const piiKeys = new Set(['address', 'streetaddress', 'firstname', 'lastname', 'f
 
 const normalize = (key: string): string => key.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
-const SSN = /\b\d{3}-\d{2}-\d{4}\b/g;
-const CARD = /\b(?:\d[ -]?){13,19}\b/g;
-const EMAIL = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g;
+/**
+ * Secret- and PHI-shaped values, one pass over a string (in this order at any position): a JWT, a bearer or basic
+ * credential, an SSN, a card number — each masked — or an e-mail address (group 1), hashed.
+ */
+const SHAPED = new RegExp(
+  [
+    /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/.source,
+    /\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/.source,
+    /\b\d{3}-\d{2}-\d{4}\b/.source,
+    /\b(?:\d[ -]?){13,19}\b/.source,
+    /\b([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})\b/.source,
+  ].join('|'),
+  'gi',
+);
+/** Nothing in a string without these can match {@link SHAPED}: most values skip the scan. */
+const MAYBE_SHAPED = /eyj|bearer|basic|\d{3}|@/i;
 /** NUL: PostgreSQL text and jsonb refuse it. */
 const NUL = /\u0000/g;
 /** Lone surrogates: jsonb refuses their escapes. */
@@ -104,11 +115,12 @@ export class IngestSanitizer {
   }
 
   private text(value: string): string {
-    return storable(value)
-      .replace(JWT, MASK)
-      .replace(BEARER, MASK)
-      .replace(SSN, MASK)
-      .replace(CARD, MASK)
-      .replace(EMAIL, (email) => this.hashIdentifier(email.toLowerCase()));
+    const clean = storable(value);
+
+    return MAYBE_SHAPED.test(clean)
+      ? clean.replace(SHAPED, (_match, email: string | undefined) =>
+          email === undefined ? MASK : this.hashIdentifier(email.toLowerCase()),
+        )
+      : clean;
   }
 }

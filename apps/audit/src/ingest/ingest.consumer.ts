@@ -20,6 +20,7 @@ const LINGER_MS = 20;
 const MAX_IN_FLIGHT = 2;
 /** How often the ingest lag is read from the consumer. */
 const LAG_POLL_MS = 5_000;
+const DECODER = new TextDecoder();
 
 /** A message taken off the stream with the valid records it carries (one, or a batch's). */
 interface Received {
@@ -155,7 +156,7 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
   private decode(msg: JsMsg): AuditRecord[] {
     let body: unknown;
     try {
-      body = JSON.parse(new TextDecoder().decode(msg.data)) as unknown;
+      body = JSON.parse(DECODER.decode(msg.data)) as unknown;
     } catch {
       return this.terminate(msg, 'not JSON');
     }

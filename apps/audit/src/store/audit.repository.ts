@@ -196,37 +196,23 @@ export class ChainTx {
     return new Set(rows.map((row) => row.id));
   }
 
-  async insertRows(rows: readonly StoredRow[]): Promise<void> {
+  /**
+   * Inserts rows given as their canonical JSON (`canonicalRow`, camelCase keys) with `prevHash` and `hash` added:
+   * the ingest hashes that text anyway, so the rows reach PostgreSQL without another copy or serialization.
+   */
+  async insertCanonicalRows(rows: readonly string[]): Promise<void> {
     if (rows.length === 0) {
       return;
     }
-    const payload = rows.map((row) => ({
-      seq: row.seq,
-      id: row.id,
-      ts: row.ts,
-      stored_at: row.storedAt,
-      category: row.category,
-      action: row.action,
-      outcome: row.outcome,
-      actor_kind: row.actorKind,
-      actor_id: row.actorId,
-      target: row.target,
-      plugin_id: row.pluginId,
-      trace_id: row.traceId,
-      classification: row.classification,
-      phi_involved: row.phiInvolved,
-      service: row.service,
-      details: row.details,
-      prev_hash: row.prevHash,
-      hash: row.hash,
-    }));
     const result = await this.client.query(
       `INSERT INTO records (${COLUMNS})
-       SELECT ${COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(
-         seq bigint, id uuid, ts timestamptz, stored_at timestamptz, category text, action text, outcome text,
-         actor_kind text, actor_id text, target text, plugin_id text, trace_id text, classification text[],
-         phi_involved boolean, service text, details jsonb, prev_hash text, hash text)`,
-      [JSON.stringify(payload)],
+       SELECT seq, id, ts, "storedAt", category, action, outcome, "actorKind", "actorId", target, "pluginId",
+         "traceId", classification, "phiInvolved", service, details, "prevHash", hash
+       FROM jsonb_to_recordset($1::jsonb) AS r(
+         seq bigint, id uuid, ts timestamptz, "storedAt" timestamptz, category text, action text, outcome text,
+         "actorKind" text, "actorId" text, target text, "pluginId" text, "traceId" text, classification text[],
+         "phiInvolved" boolean, service text, details jsonb, "prevHash" text, hash text)`,
+      [`[${rows.join(',')}]`],
     );
     if (result.rowCount !== rows.length) {
       throw new Error(`audit insert stored ${String(result.rowCount)} of ${rows.length} rows`);
