@@ -9,7 +9,7 @@ export const auditConfigSchema = {
     description: 'Days a stored month partition is kept after its last day (HIPAA: at least 6 years)',
   }),
   batchSize: env.int('VIVIFIED_AUDIT_BATCH_SIZE', {
-    default: 1000,
+    default: 2000,
     min: 1,
     max: 10_000,
     description: 'Records stored per transaction at most',

@@ -3,7 +3,7 @@
 // Run after `npm run build`: `node tools/bench/dist/audit-bench.js`.
 // Three phases of BENCH_AUDIT_RECORDS each: a backlog of single-record messages drained, single-record messages
 // published live, and records emitted live through the services' AuditEmitter (which group-commits, ADR-0007).
-// Knobs: BENCH_AUDIT_RECORDS (default 100000), BENCH_AUDIT_BATCH (service batch size, default 1000),
+// Knobs: BENCH_AUDIT_RECORDS (default 100000), BENCH_AUDIT_BATCH (service batch size, default 2000),
 // BENCH_AUDIT_EMIT_CONCURRENCY (emits awaiting at once in phase 3, default 256).
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
 
 const RECORDS = Number(process.env.BENCH_AUDIT_RECORDS ?? 100_000);
-const BATCH = process.env.BENCH_AUDIT_BATCH ?? '1000';
+const BATCH = process.env.BENCH_AUDIT_BATCH ?? '2000';
 const EMIT_CONCURRENCY = Number(process.env.BENCH_AUDIT_EMIT_CONCURRENCY ?? 256);
 const root = join(__dirname, '..', '..', '..');
 
