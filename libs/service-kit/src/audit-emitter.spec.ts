@@ -285,4 +285,36 @@ describe(AuditEmitter.name, () => {
     await vi.waitFor(() => expect(sut.pending).toBe(0), { timeout: 2_000 });
     expect(published().map((record) => record['action'])).toEqual(['login', 'patient_record.read', 'login']);
   });
+
+  it('lets records nobody waits for linger and leave together, or with the next awaited record', async () => {
+    const { sut, publish, published } = setup({ lingerMs: 30 });
+
+    sut.emitLater(login);
+    sut.emitLater({ ...login, action: 'logout' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(publish).not.toHaveBeenCalled();
+    await vi.waitFor(() => expect(publish).toHaveBeenCalledTimes(1));
+    expect(publish.mock.calls[0]?.[0]).toBe(subjects.auditRecords.batch);
+
+    sut.emitLater(login);
+    await sut.emit({ ...login, action: 'password.change' });
+    expect(publish).toHaveBeenCalledTimes(2);
+    expect(published().map((record) => record['action'])).toEqual([
+      'login',
+      'logout',
+      'login',
+      'password.change',
+    ]);
+  });
+
+  it('publishes a PHI record given to emitLater at once, and flushes lingering records on close', async () => {
+    const { sut, publish, published } = setup({ lingerMs: 60_000 });
+
+    sut.emitLater(phiRead);
+    await vi.waitFor(() => expect(publish).toHaveBeenCalledTimes(1));
+    sut.emitLater(login);
+    await sut.close();
+
+    expect(published().map((record) => record['action'])).toEqual(['patient_record.read', 'login']);
+  });
 });

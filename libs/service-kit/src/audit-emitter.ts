@@ -81,6 +81,11 @@ export interface AuditEmitterOptions {
    * @default 2
    */
   maxInFlight?: number;
+  /**
+   * How long a record emitted with {@link AuditEmitter.emitLater} may wait for company before it is published.
+   * @default 5
+   */
+  lingerMs?: number;
   /** Record id generator. @default crypto.randomUUID */
   newId?: () => string;
 }
@@ -126,6 +131,8 @@ export class AuditEmitter {
   private waiting: Waiting[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private lingering: NodeJS.Timeout | undefined;
+  private readonly lingerMs: number;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<boolean> | undefined;
@@ -137,6 +144,7 @@ export class AuditEmitter {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.bufferLimit = options.bufferLimit ?? 10_000;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.lingerMs = Math.max(0, options.lingerMs ?? 5);
     this.newId = options.newId ?? randomUUID;
     this.stopListening = options.connection.onChange((connected) => {
       if (connected && this.buffer.length > 0) {
@@ -157,7 +165,24 @@ export class AuditEmitter {
    * with {@link ErrorCode.Unavailable} when a PHI record cannot be stored, and with {@link ErrorCode.Internal}
    * when the input does not make a valid record.
    */
-  async emit(input: AuditInput): Promise<AuditRecord> {
+  emit(input: AuditInput): Promise<AuditRecord> {
+    return this.emitRecord(input, false);
+  }
+
+  /**
+   * Emits a record nobody waits for (the action is done and not PHI): it waits up to `lingerMs` for other records
+   * and leaves with them in one message, or with the next record that is awaited. A record involving PHI is not
+   * allowed here — its action must await {@link AuditEmitter.emit} — and is published at once if given. Failures
+   * are logged; the record then waits in the retry buffer like any other non-PHI record.
+   */
+  emitLater(input: AuditInput): void {
+    const phi = input.phiInvolved === true || (input.classification ?? []).includes('phi');
+    this.emitRecord(input, !phi).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'audit record not emitted');
+    });
+  }
+
+  private async emitRecord(input: AuditInput, linger: boolean): Promise<AuditRecord> {
     const record = this.build(input);
     const problem = checkAuditRecord(record);
     if (typeof problem === 'string') {
@@ -180,7 +205,7 @@ export class AuditEmitter {
       }
       await new Promise<void>((resolve, reject) => {
         this.waiting.push({ ...entry, resolve, reject });
-        this.schedulePublish();
+        this.schedulePublish(linger);
       });
       this.options.metrics.auditEmit('published');
     } catch (error) {
@@ -209,6 +234,15 @@ export class AuditEmitter {
   /** Stops retrying after one last flush; records still buffered are reported as lost. */
   async close(): Promise<void> {
     this.closed = true;
+    // records still lingering or in flight settle first (a failed one lands in the buffer flushed below)
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
+    this.publishWaiting();
+    await new Promise<void>((resolve) => {
+      const check = () =>
+        this.inFlight === 0 && this.waiting.length === 0 ? resolve() : setTimeout(check, 5);
+      check();
+    });
     clearTimeout(this.timer);
     this.timer = undefined;
     this.stopListening();
@@ -246,10 +280,20 @@ export class AuditEmitter {
    * Starts a publish of the waiting records unless every slot is busy; records of one turn of the event loop go
    * out together, and records that arrive while the slots are busy go with the next publish that frees.
    */
-  private schedulePublish(): void {
+  private schedulePublish(linger = false): void {
     if (this.scheduled || this.inFlight >= this.maxInFlight) {
       return;
     }
+    if (linger && this.lingerMs > 0) {
+      this.lingering ??= setTimeout(() => {
+        this.lingering = undefined;
+        this.publishWaiting();
+      }, this.lingerMs);
+
+      return;
+    }
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;

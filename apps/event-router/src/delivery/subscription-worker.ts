@@ -3,7 +3,7 @@ import { streams } from '@vivified/contracts';
 import { decodeJson, redeliveryDelayMs, toVivifiedError } from '@vivified/nats-transport';
 import type { TransportLogger } from '@vivified/nats-transport';
 import { redactFields } from '@vivified/policy-sidecar';
-import type { AuditEmitter } from '@vivified/service-kit';
+import type { AuditEmitter, AuditInput } from '@vivified/service-kit';
 import type { Consumer, ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -209,22 +209,21 @@ export class SubscriptionWorker {
       return;
     }
     this.consecutiveFailures = 0;
-    const record = () =>
-      rt.audit.emit({
-        ...base,
-        action: 'event.deliver',
-        outcome: 'success',
-        details: { ...details, attempt, ...(redacted.length > 0 ? { redactedFields: redacted } : {}) },
-      });
+    const record: AuditInput = {
+      ...base,
+      action: 'event.deliver',
+      outcome: 'success',
+      details: { ...details, attempt, ...(redacted.length > 0 ? { redactedFields: redacted } : {}) },
+    };
     if (envelope.classification.includes('phi')) {
       // a PHI delivery's record is stored before the ack: a crash in between redelivers rather than loses it
-      await record().catch((error: unknown) => rt.log.error({ err: error }, 'delivery audit failed'));
+      await rt.audit
+        .emit(record)
+        .catch((error: unknown) => rt.log.error({ err: error }, 'delivery audit failed'));
       msg.ack();
     } else {
       msg.ack();
-      setImmediate(() => {
-        record().catch((error: unknown) => rt.log.error({ err: error }, 'delivery audit failed'));
-      });
+      rt.audit.emitLater(record);
     }
     rt.metrics.delivered.inc({ event_type: envelope.eventType });
     const occurred = Date.parse(envelope.occurredAt);

@@ -9,7 +9,7 @@ import type {
 } from '@vivified/contracts';
 import { ErrorCode, EventEnvelope, parsePayload, VivifiedError } from '@vivified/contracts';
 import type { Principal } from '@vivified/nats-transport';
-import type { AuditEmitter } from '@vivified/service-kit';
+import type { AuditEmitter, AuditInput } from '@vivified/service-kit';
 import { AUDIT_EMITTER, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { ServiceLogger } from '@vivified/service-kit';
 
@@ -162,31 +162,28 @@ export class PublishService {
       payload: envelope.payload,
     };
     const position = await this.store.store(stored);
-    const record = () =>
-      this.audit.emit({
-        category: 'event',
-        action: 'event.publish',
-        outcome: 'success',
-        actor: { kind: principal.kind, id: `${principal.kind}:${principal.id}` },
-        ...(principal.kind === 'plugin' ? { pluginId: principal.id } : {}),
-        classification,
-        details: {
-          eventId: stored.eventId,
-          eventType,
-          schemaVersion: stored.schemaVersion,
-          seq: position.seq,
-          duplicate: position.duplicate,
-          traceId: stored.traceId,
-        },
-      });
+    const record: AuditInput = {
+      category: 'event',
+      action: 'event.publish',
+      outcome: 'success',
+      actor: { kind: principal.kind, id: `${principal.kind}:${principal.id}` },
+      ...(principal.kind === 'plugin' ? { pluginId: principal.id } : {}),
+      classification,
+      details: {
+        eventId: stored.eventId,
+        eventType,
+        schemaVersion: stored.schemaVersion,
+        seq: position.seq,
+        duplicate: position.duplicate,
+        traceId: stored.traceId,
+      },
+    };
     if (classification.includes('phi')) {
       // a PHI publish is answered only once its audit record is stored (fails closed otherwise)
-      await record();
+      await this.audit.emit(record);
     } else {
-      // after the reply has gone out: the record is not on the publisher's path
-      setImmediate(() => {
-        record().catch((error: unknown) => this.log.error({ err: error }, 'publish audit failed'));
-      });
+      // not on the publisher's path: the record goes out with the next batch
+      this.audit.emitLater(record);
     }
 
     return { eventId: stored.eventId, seq: position.seq, ...(position.duplicate ? { duplicate: true } : {}) };
