@@ -25,7 +25,7 @@ import type { NatsConnection } from 'nats';
 import { AckPolicy, DeliverPolicy } from 'nats';
 
 import type { LatencyStats } from './stats';
-import { latencyStats } from './stats';
+import { cpuMicros, latencyStats } from './stats';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 256);
@@ -111,6 +111,18 @@ async function rawLatency(nc: NatsConnection): Promise<LatencyStats> {
   );
 
   return latencyStats(samples);
+}
+
+/** Sum and count of the router's `vivified_events_publish_seconds` histogram. */
+async function publishSeconds(opsPort: number): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+  const read = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+
+  return {
+    sum: read('vivified_events_publish_seconds_sum'),
+    count: read('vivified_events_publish_seconds_count'),
+  };
 }
 
 function startRouter(env: Record<string, string>): ChildProcess {
@@ -216,15 +228,21 @@ async function main(): Promise<void> {
     seen.clear();
     target = EVENTS;
     const delivered = allSeen();
+    const cpuBefore = cpuMicros(router?.pid);
     const started = process.hrtime.bigint();
     await windowed(EVENTS, WINDOW, (i) => publish(`bench-evt-${i}`, i));
     const publishedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     await delivered;
     const laneSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const laneRate = EVENTS / laneSeconds;
+    const routerCpuPerEventUs = (cpuMicros(router?.pid) - cpuBefore) / EVENTS;
 
     target = Number.MAX_SAFE_INTEGER;
+    const before = await publishSeconds(opsPort);
     const laneLat = latencyStats(await sequential(LATENCY, (i) => publish(`bench-lat-${i}`, i)));
+    const after = await publishSeconds(opsPort);
+    // the router's own time per publish (its handler, from receipt to reply), the rest is transport and client
+    const routerMeanUs = ((after.sum - before.sum) / Math.max(1, after.count - before.count)) * 1e6;
 
     const result = {
       events: EVENTS,
@@ -235,6 +253,8 @@ async function main(): Promise<void> {
         throughputPerSecond: Math.round(laneRate),
         publishOnlyPerSecond: Math.round(EVENTS / publishedSeconds),
         publishLatencyUs: laneLat,
+        routerHandlerMeanUs: Math.round(routerMeanUs),
+        routerCpuPerEventUs: Math.round(routerCpuPerEventUs),
       },
       throughputRatio: Number((laneRate / rawRate).toFixed(3)),
       addedP50Us: Math.round(laneLat.p50 - rawLat.p50),

@@ -10,7 +10,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buckets, dynamicSubjects, headers as headerNames, opsPortEnv, streams } from '@vivified/contracts';
@@ -23,7 +22,7 @@ import { headers as natsHeaders } from 'nats';
 import { Pool } from 'undici';
 
 import type { LatencyStats } from './stats';
-import { latencyStats } from './stats';
+import { cpuMicros, latencyStats } from './stats';
 
 const RATE = Number(process.env['BENCH_LANE_RATE'] ?? 1_000);
 const ROUND_MS = Number(process.env['BENCH_LANE_MS'] ?? 5_000);
@@ -91,17 +90,6 @@ async function startGateway(env: Record<string, string>, opsPort: number): Promi
 }
 
 /** CPU time (user + system) a process has used so far, in microseconds (Linux /proc; 0 elsewhere). */
-function cpuMicros(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    const ticks = Number(fields[11]) + Number(fields[12]);
-
-    return (ticks * 1_000_000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 async function sequential(call: () => Promise<unknown>, count: number): Promise<bigint[]> {
   const samples: bigint[] = [];
   for (let i = 0; i < count; i += 1) {

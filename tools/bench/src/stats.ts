@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Latency figures of one run, in microseconds. */
 export interface LatencyStats {
   count: number;
@@ -32,4 +34,16 @@ export function latencyStats(samplesNs: readonly bigint[]): LatencyStats {
 /** Formats a ratio of ours to raw, e.g. `1.08×`. */
 export function ratio(ours: number, raw: number): string {
   return `${(ours / raw).toFixed(2)}×`;
+}
+
+/** CPU time (user + system) a process has used so far, in microseconds (Linux `/proc/<pid>/stat`, 10 ms ticks). */
+export function cpuMicros(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+
+    return (ticks * 1_000_000) / 100;
+  } catch {
+    return 0;
+  }
 }
