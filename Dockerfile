@@ -40,7 +40,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps \
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=32" \
     VIVIFIED_SERVICE=${SERVICE} \
     VIVIFIED_HTTP_HOST=0.0.0.0
 RUN groupadd --system --gid 10001 vivified \

@@ -19,6 +19,7 @@ import { connectNats, ensureStream } from '@vivified/nats-transport';
 import { createTestDatabase, freePort, startNatsServer, waitFor } from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
+import { serviceNodeArgs } from './service-process';
 
 const RECORDS = Number(process.env.BENCH_AUDIT_RECORDS ?? 100_000);
 const BATCH = process.env.BENCH_AUDIT_BATCH ?? '2000';
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
     // phase 1: a backlog of RECORDS waits in the stream; the service starts and drains it
     const backlogPublishRate = await publish(nc, RECORDS);
     // BENCH_AUDIT_NODE_ARGS: extra node flags for the service (`--cpu-prof`)
-    const nodeArgs = (process.env.BENCH_AUDIT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs = serviceNodeArgs('BENCH_AUDIT_NODE_ARGS');
     child = spawn(process.execPath, [...nodeArgs, main], {
       cwd: root,
       env: {

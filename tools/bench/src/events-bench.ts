@@ -26,6 +26,7 @@ import { AckPolicy, DeliverPolicy } from 'nats';
 
 import type { LatencyStats } from './stats';
 import { cpuMicros, latencyStats } from './stats';
+import { serviceNodeArgs } from './service-process';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 256);
@@ -127,14 +128,10 @@ async function publishSeconds(opsPort: number): Promise<{ sum: number; count: nu
 
 function startRouter(env: Record<string, string>): ChildProcess {
   const main = join(__dirname, '..', '..', '..', 'apps', 'event-router', 'dist', 'main.js');
-  const child = spawn(
-    process.execPath,
-    [...(process.env['BENCH_ROUTER_NODE_ARGS'] ?? '').split(' ').filter(Boolean), main],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [...serviceNodeArgs('BENCH_ROUTER_NODE_ARGS'), main], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 
   return child;
 }

@@ -23,6 +23,7 @@ import { Pool } from 'undici';
 
 import type { LatencyStats } from './stats';
 import { cpuMicros, latencyStats } from './stats';
+import { serviceNodeArgs } from './service-process';
 
 const RATE = Number(process.env['BENCH_LANE_RATE'] ?? 1_000);
 const ROUND_MS = Number(process.env['BENCH_LANE_MS'] ?? 5_000);
@@ -75,7 +76,7 @@ async function paced(call: () => Promise<unknown>, rate: number, durationMs: num
 
 async function startGateway(env: Record<string, string>, opsPort: number): Promise<ChildProcess> {
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway (e.g. --cpu-prof)
-  const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg.length > 0);
+  const nodeArgs = serviceNodeArgs('BENCH_GATEWAY_NODE_ARGS');
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps', 'gateway', 'dist', 'main.js')], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'], ...env },
