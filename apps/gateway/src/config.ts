@@ -1,3 +1,4 @@
+import { pluginNetworkRangesField } from '@vivified/egress';
 import type { BaseConfig, ConfigOf } from '@vivified/service-kit';
 import { env } from '@vivified/service-kit';
 
@@ -130,6 +131,7 @@ export const gatewayConfigSchema = {
     description:
       'Largest reply body of an HTTP plugin on the operator lane, in bytes (and at most a NATS message)',
   }),
+  pluginNetworkRanges: pluginNetworkRangesField(),
 } as const;
 
 /** The parsed config of the gateway. */

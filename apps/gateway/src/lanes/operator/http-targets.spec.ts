@@ -1,7 +1,9 @@
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
-import { describe, expect, it } from 'vitest';
+import { EgressResolver } from '@vivified/egress';
+import { afterAll, describe, expect, it } from 'vitest';
 
-import { rpcUrlOf } from './http-targets';
+import type { GatewayConfig } from '../lane-edge';
+import { HttpTargets, rpcUrlOf } from './http-targets';
 
 describe('rpcUrlOf', () => {
   it.each([
@@ -30,5 +32,64 @@ describe('rpcUrlOf', () => {
     expect(thrown).toBeInstanceOf(VivifiedError);
     expect((thrown as VivifiedError).code).toBe(ErrorCode.PolicyDenied);
     expect((thrown as VivifiedError).reason).toBe('target_endpoint_invalid');
+  });
+});
+
+describe(HttpTargets.name, () => {
+  const resolver = new EgressResolver();
+  resolver.useLookup((host) =>
+    Promise.resolve([
+      { address: host === 'meta.example.org' ? '169.254.169.254' : '192.168.1.10', family: 4 },
+    ]),
+  );
+  const config = {
+    production: true,
+    pluginNetworkRanges: ['10.0.0.0/8'],
+    laneHttpMaxBodyBytes: 1024,
+  } as unknown as GatewayConfig;
+  const targets = new HttpTargets(resolver, config, undefined);
+
+  afterAll(() => targets.close());
+
+  const refusal = async (url: string) => {
+    const error = await targets
+      .send({
+        url: new URL(url),
+        body: new Uint8Array(),
+        headers: {},
+        deadline: Date.now() + 2000,
+        callers: false,
+      })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toBeInstanceOf(VivifiedError);
+
+    return error as VivifiedError;
+  };
+
+  it.each([
+    [
+      'the metadata address, whatever the plugin networks',
+      'https://meta.example.org/rpc/x',
+      'target_address_linkLocal',
+    ],
+    [
+      'a private address outside the plugin networks',
+      'https://crm.example.org/rpc/x',
+      'target_address_private',
+    ],
+    [
+      'a loopback IP literal (connected to without a lookup)',
+      'https://127.0.0.1/rpc/x',
+      'target_address_loopback',
+    ],
+    ['a metadata IP literal', 'https://169.254.169.254/rpc/x', 'target_address_linkLocal'],
+  ])('refuses %s before connecting', async (_case, url, reason) => {
+    const error = await refusal(url);
+
+    expect(error.code).toBe(ErrorCode.PolicyDenied);
+    expect(error.reason).toBe(reason);
   });
 });

@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
-import type { LookupAddress } from 'node:dns';
-import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 
 import { ErrorCode, isErrorEnvelope, VivifiedError } from '@vivified/contracts';
+import type { EgressResolver } from '@vivified/egress';
+import {
+  AddressPolicy,
+  EgressGuard,
+  readCapped as readBody,
+  testAllowance,
+  typedCause,
+} from '@vivified/egress';
 import { Agent, errors, request } from 'undici';
 
 import type { GatewayConfig } from '../lane-edge';
-import { AddressPolicy, testAllowance } from '../proxy/address-policy';
-import type { EgressResolver } from '../proxy/egress.client';
 import { CALLER_DEADLINE } from './target-breakers';
 
 /** Path segment under a plugin's webhook URL that operator-lane calls are POSTed to: `<webhook>/rpc/<operation>`. */
@@ -64,27 +68,29 @@ export interface HttpTargetCall {
   callers: boolean;
 }
 
-type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
-
 /**
  * Sends operator-lane calls to plugins with `delivery.mode: http` (undici, one keep-alive agent). Every new
  * connection resolves the host through the lanes' resolver and is refused unless **every** address is public
- * unicast (the proxy lane's {@link AddressPolicy} and its test allowance); the connection is pinned to the checked
+ * unicast or in a plugin network (`VIVIFIED_PLUGIN_NETWORK_RANGES`; the shared {@link AddressPolicy} and its test
+ * allowance, see @vivified/egress); the connection is pinned to the checked
  * address, TLS verifies the host name, redirects are not followed, and the reply body is read up to a cap.
  * 2xx answers the body; 4xx is the target's error (its envelope when it sends one); 5xx, 3xx, unreachable and
  * timeouts are `UNAVAILABLE`/`TIMEOUT`, which count against the target's breaker.
  */
 export class HttpTargets {
   private readonly agent: Agent;
-  private readonly addresses: AddressPolicy;
+  private readonly guard: EgressGuard;
   private readonly maxBytes: number;
 
-  constructor(
-    private readonly resolver: EgressResolver,
-    config: GatewayConfig,
-    maxPayload: number | undefined,
-  ) {
-    this.addresses = new AddressPolicy(testAllowance(config));
+  constructor(resolver: EgressResolver, config: GatewayConfig, maxPayload: number | undefined) {
+    this.guard = new EgressGuard({
+      lookup: (host) => resolver.resolve(host),
+      policy: new AddressPolicy({
+        testAllowance: testAllowance(config),
+        pluginNetworks: config.pluginNetworkRanges,
+      }),
+      reasonPrefix: 'target_',
+    });
     this.maxBytes = Math.min(config.laneHttpMaxBodyBytes, maxPayload ?? Number.MAX_SAFE_INTEGER);
     this.agent = new Agent({
       connect: {
@@ -92,12 +98,7 @@ export class HttpTargets {
         ...(config.laneHttpCaFile
           ? { ca: [...rootCertificates, readFileSync(config.laneHttpCaFile, 'utf8')] }
           : {}),
-        lookup: (host: string, options: { all?: boolean } | undefined, callback: LookupCallback) =>
-          void this.lookup(host).then(
-            ({ address, family }) =>
-              options?.all ? callback(null, [{ address, family }]) : callback(null, address, family),
-            (error: unknown) => callback(error as Error, ''),
-          ),
+        lookup: this.guard.connectLookup(),
       },
       maxResponseSize: this.maxBytes,
     });
@@ -112,6 +113,8 @@ export class HttpTargets {
     const timeoutMs = Math.max(1, call.deadline - Date.now());
     let response;
     try {
+      // node connects to an IP literal without the lookup: its address is checked here
+      this.guard.checkUrl(call.url);
       response = await request(call.url, {
         method: 'POST',
         dispatcher: this.agent,
@@ -141,55 +144,15 @@ export class HttpTargets {
       reason: status >= 300 && status < 400 ? 'target_redirect' : `target_status_${status}`,
     });
   }
-
-  /** Resolves a target host and checks every address; answers the first. */
-  private async lookup(host: string): Promise<{ address: string; family: 4 | 6 }> {
-    let resolved: LookupAddress[];
-    if (isIP(host) !== 0) {
-      resolved = [{ address: host, family: isIP(host) }];
-    } else {
-      try {
-        resolved = await this.resolver.resolve(host);
-      } catch (error) {
-        throw new VivifiedError(ErrorCode.Unavailable, 'the target host does not resolve', {
-          reason: 'dns_failed',
-          cause: error,
-        });
-      }
-    }
-    if (resolved.length === 0) {
-      throw new VivifiedError(ErrorCode.Unavailable, 'the target host does not resolve', {
-        reason: 'dns_failed',
-      });
-    }
-    for (const { address } of resolved) {
-      const problem = this.addresses.problem(address);
-      if (problem !== undefined) {
-        throw new VivifiedError(ErrorCode.PolicyDenied, 'the target’s endpoint may not be reached', {
-          reason: `target_${problem}`,
-        });
-      }
-    }
-    const first = resolved[0];
-
-    return { address: first.address, family: first.family === 6 ? 6 : 4 };
-  }
 }
 
 /** Reads a body up to `maxBytes`; more is `PAYLOAD_TOO_LARGE`. */
 async function readCapped(body: AsyncIterable<unknown> & { destroy(): unknown }, maxBytes: number) {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      body.destroy();
-      throw tooLarge();
-    }
-    chunks.push(chunk as Buffer);
+  try {
+    return new Uint8Array(await readBody(body, maxBytes));
+  } catch (error) {
+    throw error instanceof VivifiedError ? tooLarge() : error;
   }
-
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function tooLarge(): VivifiedError {
@@ -243,17 +206,4 @@ function attemptError(error: unknown, callers: boolean): VivifiedError {
     reason: 'target_unreachable',
     cause: error,
   });
-}
-
-/** A typed error anywhere in the cause chain (the lookup's refusal reaches us wrapped by the socket). */
-function typedCause(error: unknown): VivifiedError | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    if (current instanceof VivifiedError) {
-      return current;
-    }
-    current = current.cause;
-  }
-
-  return undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { AddressPolicy, parseRanges, testAllowance } from './address-policy';
+import { AddressPolicy, parseRanges, testAllowance } from '@vivified/egress';
 
 describe(AddressPolicy.name, () => {
   const sut = new AddressPolicy();

@@ -1,4 +1,3 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 
 import { Injectable } from '@nestjs/common';
@@ -6,29 +5,9 @@ import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import { Agent, errors, request } from 'undici';
 import type { Dispatcher } from 'undici';
 
-/** Resolves a host name to every address it has. */
-export type HostLookup = (host: string) => Promise<LookupAddress[]>;
-
-const systemLookup: HostLookup = (host) => dnsLookup(host, { all: true, verbatim: true });
-
-/**
- * Where the proxy lane resolves names. The system resolver by default; tests inject one that answers what they
- * need (a public-looking name that resolves to a private address) without touching the hosts file or DNS.
- */
-@Injectable()
-export class EgressResolver {
-  private lookupHost: HostLookup = systemLookup;
-
-  /** Every address of a host, resolved once per hop. */
-  resolve(host: string): Promise<LookupAddress[]> {
-    return this.lookupHost(host);
-  }
-
-  /** Replaces the resolver (tests). */
-  useLookup(lookup: HostLookup | undefined): void {
-    this.lookupHost = lookup ?? systemLookup;
-  }
-}
+/** The resolver lives in @vivified/egress (shared with the event-router and registry); re-exported for the lanes. */
+export { EgressResolver } from '@vivified/egress';
+export type { HostLookup } from '@vivified/egress';
 
 /** One outbound request, its address already resolved and checked. */
 export interface EgressRequest {

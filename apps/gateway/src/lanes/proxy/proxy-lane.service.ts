@@ -9,6 +9,7 @@ import {
   subjects,
   VivifiedError,
 } from '@vivified/contracts';
+import { AddressPolicy, testAllowance } from '@vivified/egress';
 import type { Principal } from '@vivified/nats-transport';
 import { domainMatches, normalizeHost } from '@vivified/policy-engine';
 import { PolicySidecar } from '@vivified/policy-sidecar';
@@ -21,7 +22,6 @@ import { LaneAuditQueue, laneError, outcomeOf } from '../lane-audit';
 import { laneTrace } from '../lane-headers';
 import { LaneMetrics } from '../lane-metrics';
 import { PluginDirectory } from '../plugin-directory';
-import { AddressPolicy, testAllowance } from './address-policy';
 import type { EgressResponse } from './egress.client';
 import { EgressClient, EgressResolver } from './egress.client';
 import { forwardableHeaders, returnedHeaders } from './proxy-headers';
