@@ -1,5 +1,30 @@
+import { pluginNetworkRangesField } from '@vivified/egress';
 import type { BaseConfig, ConfigOf } from '@vivified/service-kit';
 import { env } from '@vivified/service-kit';
+
+/**
+ * Webhook egress (appended): where HTTP plugins may live although private, and the test allowance. Every
+ * webhook address is checked by the shared policy of @vivified/egress (docs/events.md "Webhook egress").
+ */
+export const webhookEgressConfigSchema = {
+  pluginNetworkRanges: pluginNetworkRangesField(),
+  egressTestAllowRanges: env.string('VIVIFIED_PROXY_TEST_ALLOW_RANGES', {
+    optional: true,
+    description:
+      'TESTS ONLY: comma-separated CIDR ranges webhooks may reach whatever they are, loopback included (refused in production)',
+  }),
+  production: env.bool('VIVIFIED_PRODUCTION', {
+    default: false,
+    description: 'Production mode: test-only settings (VIVIFIED_PROXY_TEST_ALLOW_RANGES) refuse to start',
+  }),
+  webhookMaxResponseBytes: env.int('VIVIFIED_EVENTS_WEBHOOK_MAX_RESPONSE', {
+    default: 65_536,
+    min: 0,
+    max: 1_048_576,
+    description:
+      'Largest webhook reply body read (and discarded), in bytes; a larger reply fails the delivery',
+  }),
+} as const;
 
 /** The event-router's own config fields, parsed with the common ones at start. */
 export const eventRouterConfigSchema = {
@@ -49,6 +74,7 @@ export const eventRouterConfigSchema = {
     description:
       'Fixed addresses of webhook hosts, `host=ip` comma-separated (split-horizon DNS, like curl --resolve)',
   }),
+  ...webhookEgressConfigSchema,
 } as const;
 
 /** The parsed config of the event-router. */

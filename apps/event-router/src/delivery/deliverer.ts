@@ -1,7 +1,3 @@
-import { readFileSync } from 'node:fs';
-import type { LookupAddress } from 'node:dns';
-import { lookup as dnsLookup } from 'node:dns';
-
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { PluginStatusEntry, StoredEventEnvelope } from '@vivified/contracts';
@@ -14,12 +10,13 @@ import {
   VivifiedError,
 } from '@vivified/contracts';
 import { encodeJson, readReply } from '@vivified/nats-transport';
-import { NATS_CONNECTION, SERVICE_CONFIG } from '@vivified/service-kit';
+import type { AuditEmitter, ServiceLogger } from '@vivified/service-kit';
+import { AUDIT_EMITTER, NATS_CONNECTION, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { NatsConnection } from 'nats';
 import { headers } from 'nats';
-import { Agent, request } from 'undici';
 
 import type { EventRouterConfig } from '../config';
+import { isAddressRefusal, WebhookEgress } from './webhook-egress';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './webhook-signature';
 import { WebhookSecretsService } from './webhook-secrets.service';
 
@@ -32,61 +29,36 @@ export interface DeliveryAttempt {
   traceparent: string;
 }
 
-type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
-
-function fixedLookup(table: ReadonlyMap<string, string>) {
-  return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
-    const address = table.get(hostname.toLowerCase());
-    if (address === undefined) {
-      dnsLookup(hostname, options as never, callback as never);
-
-      return;
-    }
-    if (options.all === true) {
-      callback(null, [{ address, family: 4 }]);
-    } else {
-      callback(null, address, 4);
-    }
-  };
-}
-
 /**
  * Sends one delivery: a NATS request to `vivified.v1.plugin.<id>.deliver` (the plugin's reply acks it; an error
  * reply fails it), or, for `delivery.mode: http`, a POST of the envelope to the webhook, signed with HMAC-SHA256
  * over `<timestamp>.<body>` (`Vivified-Signature: v1=<hex>`, `Vivified-Timestamp`), acked by a 2xx. Both carry
  * `traceparent` (the publisher's trace), `Vivified-Classification`, `Nats-Msg-Id`/`Vivified-Event-Id` = the event
- * id (for the subscriber's idempotence) and the attempt number.
+ * id (for the subscriber's idempotence) and the attempt number. Webhooks go through {@link WebhookEgress}: an
+ * address the egress policy refuses fails the delivery (`POLICY_DENIED`, reason `webhook_address_<range>`) like any
+ * failure (retried, dead-lettered, counted for quarantine) and is audited (`event.deliver`, outcome `denied`).
  */
 @Injectable()
 export class Deliverer implements OnApplicationShutdown {
-  private readonly agent: Agent;
+  private readonly webhooks: WebhookEgress;
   private readonly timeoutMs: number;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(SERVICE_CONFIG) config: EventRouterConfig,
     private readonly secrets: WebhookSecretsService,
+    @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
+    @Inject(SERVICE_LOGGER) private readonly log: ServiceLogger,
   ) {
     this.timeoutMs = config.deliveryTimeoutMs;
-    const table = new Map(
-      (config.webhookResolve ?? '')
-        .split(',')
-        .filter((pair) => pair.includes('='))
-        .map((pair) => pair.split('=') as [string, string])
-        .map(([host, ip]) => [host.toLowerCase(), ip] as const),
-    );
-    this.agent = new Agent({
-      connect: {
-        ...(config.webhookCaFile ? { ca: readFileSync(config.webhookCaFile, 'utf8') } : {}),
-        ...(table.size > 0 ? { lookup: fixedLookup(table) } : {}),
-      },
-      headersTimeout: config.deliveryTimeoutMs,
-      bodyTimeout: config.deliveryTimeoutMs,
-    });
+    this.webhooks = new WebhookEgress(config);
+    if (config.egressTestAllowRanges) {
+      log.warn({ ranges: config.egressTestAllowRanges }, 'webhooks: TEST allowance of private ranges is on');
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
+    await this.webhooks.close();
   }
 
   async deliver(attempt: DeliveryAttempt): Promise<void> {
@@ -136,29 +108,56 @@ export class Deliverer implements OnApplicationShutdown {
     const body = JSON.stringify(attempt.envelope);
     const timestamp = Math.floor(Date.now() / 1000);
     const secret = await this.secrets.secretFor(attempt.target.id);
-    const response = await request(url, {
-      method: 'POST',
-      dispatcher: this.agent,
-      body,
-      headers: {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
-        [TIMESTAMP_HEADER]: String(timestamp),
-        'Vivified-Event-Id': attempt.envelope.eventId,
-        'Vivified-Delivery-Attempt': String(attempt.attempt),
-        'Vivified-Subscription': attempt.subscriptionId,
-        traceparent: attempt.traceparent,
-        ...(attempt.envelope.classification.length > 0
-          ? { [headerNames.classification]: formatClassification(attempt.envelope.classification) }
-          : {}),
-      },
-      maxRedirections: 0,
-    } as never);
-    await response.body.dump();
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw new VivifiedError(ErrorCode.Unavailable, `webhook answered ${response.statusCode}`, {
-        reason: 'webhook_status',
-      });
+    try {
+      await this.webhooks.post(
+        {
+          url,
+          body,
+          headers: {
+            'content-type': 'application/json',
+            [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+            [TIMESTAMP_HEADER]: String(timestamp),
+            'Vivified-Event-Id': attempt.envelope.eventId,
+            'Vivified-Delivery-Attempt': String(attempt.attempt),
+            'Vivified-Subscription': attempt.subscriptionId,
+            traceparent: attempt.traceparent,
+            ...(attempt.envelope.classification.length > 0
+              ? { [headerNames.classification]: formatClassification(attempt.envelope.classification) }
+              : {}),
+          },
+        },
+        this.timeoutMs,
+      );
+    } catch (error) {
+      if (isAddressRefusal(error)) {
+        await this.auditRefusal(attempt, error.reason ?? 'webhook_address_refused');
+      }
+      throw error;
     }
+  }
+
+  /** A webhook refused for its address: audited on every attempt (the webhook host is not in the record). */
+  private async auditRefusal(attempt: DeliveryAttempt, reason: string): Promise<void> {
+    const { envelope, target } = attempt;
+    this.log.warn({ pluginId: target.id, reason }, 'webhook address refused by the egress policy');
+    await this.audit
+      .emit({
+        category: 'event',
+        action: 'event.deliver',
+        outcome: 'denied',
+        actor: { kind: 'service', id: 'service:event-router' },
+        pluginId: target.id,
+        target: `plugin:${target.id}`,
+        classification: envelope.classification,
+        details: {
+          eventId: envelope.eventId,
+          eventType: envelope.eventType,
+          subscriptionId: attempt.subscriptionId,
+          sourcePluginId: envelope.source.pluginId,
+          attempt: attempt.attempt,
+          reason,
+        },
+      })
+      .catch((error: unknown) => this.log.error({ err: error }, 'webhook refusal audit failed'));
   }
 }
