@@ -41,6 +41,21 @@ export class PluginHealthService {
     return { health, intervalSeconds: beat.after.manifest.healthCheck.intervalSeconds };
   }
 
+  /**
+   * Records a successful HTTP health poll of a plugin exactly as a heartbeat: same stored fields, same health
+   * moves and audit records (actor: the registry). Answers the health, or undefined when the plugin is gone or no
+   * longer active (its polling stops).
+   */
+  async polled(pluginId: string, status: HeartbeatStatus): Promise<PluginHealth | undefined> {
+    const now = new Date();
+    const beat = await this.repository.heartbeat(pluginId, status, now);
+    if (!beat || beat.after.status !== 'active') {
+      return undefined;
+    }
+
+    return this.move(beat.before, healthAt(beat.after, now), REGISTRY_ACTOR);
+  }
+
   /** Recomputes the health of every active plugin; answers how many changed. */
   async sweep(now = new Date()): Promise<number> {
     let changed = 0;
