@@ -1,16 +1,19 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 import type { AuditRecord } from '@vivified/contracts';
 import { dynamicSubjects, opsPortEnv } from '@vivified/contracts';
 import { connectNats } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
-import type { TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startBuiltService,
+  startNatsServer,
+  TestAuthority,
+  waitFor,
+} from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,7 +21,6 @@ import { gatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
 import { gatewayHttp } from '../src/http/edge';
 
-const root = join(__dirname, '..', '..', '..');
 const RECORDS = 2_500;
 
 /** The gateway's audit routes in this process, the audit service as a built process behind it. */
@@ -26,7 +28,7 @@ describe('gateway audit routes', () => {
   let nats: TestNatsServer;
   let db: TestDatabase;
   let nc: NatsConnection;
-  let audit: ChildProcess | undefined;
+  let audit: BuiltService | undefined;
   let gateway: RunningService | undefined;
   let base: string;
   let auditor: string;
@@ -52,21 +54,7 @@ describe('gateway audit routes', () => {
     });
     viewer = await authority.token({ kind: 'user', id: randomUUID(), traits: ['viewer'] });
 
-    const main = join(root, 'apps', 'audit', 'dist', 'main.js');
-    if (!existsSync(main)) {
-      throw new Error(`${main} is missing: run npm run build first (npm test does)`);
-    }
-    const auditOps = await freePort();
-    audit = spawn(process.execPath, [main], {
-      cwd: root,
-      env: { PATH: process.env['PATH'], ...shared, [opsPortEnv('audit')]: String(auditOps) },
-      stdio: 'ignore',
-    });
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${auditOps}/health/ready`).catch(() => undefined))?.ok === true,
-      { timeoutMs: 60_000, what: 'audit to be ready' },
-    );
+    audit = await startBuiltService('audit', { env: shared, readyTimeoutMs: 60_000 });
     const js = nc.jetstream();
     const records: AuditRecord[] = Array.from({ length: RECORDS }, (_, index) => ({
       id: randomUUID(),
@@ -115,7 +103,7 @@ describe('gateway audit routes', () => {
 
   afterAll(async () => {
     await gateway?.stop();
-    audit?.kill('SIGTERM');
+    await audit?.stop();
     await nc?.drain().catch(() => undefined);
     await Promise.allSettled([nats?.stop(), db?.drop()]);
   });

@@ -1,23 +1,24 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { opsPortEnv } from '@vivified/contracts';
 import { connectNats } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
-import type { TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startBuiltService,
+  startNatsServer,
+  TestAuthority,
+  waitFor,
+} from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { gatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
 import { gatewayHttp } from '../src/http/edge';
-
-const root = join(__dirname, '..', '..', '..');
 
 interface ConfigBody {
   version: number;
@@ -30,7 +31,7 @@ describe('gateway config routes', () => {
   let nats: TestNatsServer;
   let db: TestDatabase;
   let nc: NatsConnection;
-  let policy: ChildProcess | undefined;
+  let policy: BuiltService | undefined;
   let gateway: RunningService | undefined;
   let base: string;
   let admin: string;
@@ -64,21 +65,7 @@ describe('gateway config routes', () => {
     });
     viewer = await authority.token({ kind: 'user', id: randomUUID(), traits: ['viewer'] });
 
-    const main = join(root, 'apps', 'policy', 'dist', 'main.js');
-    if (!existsSync(main)) {
-      throw new Error(`${main} is missing: run npm run build first (npm test does)`);
-    }
-    const policyOps = await freePort();
-    policy = spawn(process.execPath, [main], {
-      cwd: root,
-      env: { PATH: process.env['PATH'], ...shared, [opsPortEnv('policy')]: String(policyOps) },
-      stdio: 'ignore',
-    });
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${policyOps}/health/ready`).catch(() => undefined))?.ok === true,
-      { timeoutMs: 60_000, what: 'policy to be ready' },
-    );
+    policy = await startBuiltService('policy', { env: shared, readyTimeoutMs: 60_000 });
 
     const httpPort = await freePort();
     Object.assign(process.env, {
@@ -102,7 +89,7 @@ describe('gateway config routes', () => {
 
   afterAll(async () => {
     await gateway?.stop();
-    policy?.kill('SIGTERM');
+    await policy?.stop();
     await nc?.drain().catch(() => undefined);
     await Promise.allSettled([nats?.stop(), db?.drop()]);
   });

@@ -1,15 +1,18 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { opsPortEnv } from '@vivified/contracts';
 import { connectNats } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
-import type { TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startBuiltService,
+  startNatsServer,
+  TestAuthority,
+  waitFor,
+} from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,7 +20,6 @@ import { gatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
 import { gatewayHttp } from '../src/http/edge';
 
-const root = join(__dirname, '..', '..', '..');
 const CONFIG_SECRET = 'cfg-secret-5b1e0c9d77';
 
 interface Answer {
@@ -45,49 +47,18 @@ const manifest = (id: string, patch: Record<string, unknown> = {}) => ({
   ...patch,
 });
 
-/** Starts a built service as a child process and waits for its readiness; its output is collected. */
-async function startBuilt(
-  service: 'identity' | 'registry',
-  env: Record<string, string>,
-  output: { text: string },
-): Promise<ChildProcess> {
-  const main = join(root, 'apps', service, 'dist', 'main.js');
-  if (!existsSync(main)) {
-    throw new Error(`${main} is missing: run npm run build first (npm test does)`);
-  }
-  const ops = await freePort();
-  const child = spawn(process.execPath, [main], {
-    cwd: root,
-    env: { PATH: process.env['PATH'], ...env, [opsPortEnv(service)]: String(ops) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
-  await waitFor(
-    async () => (await fetch(`http://127.0.0.1:${ops}/health/ready`).catch(() => undefined))?.ok === true,
-    { timeoutMs: 30_000, what: `${service} to be ready` },
-  ).catch((error: unknown) => {
-    throw new Error(`${service} did not start; its output:\n${output.text}`, { cause: error });
-  });
-
-  return child;
-}
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
-}
-
 /** The plugin routes of the gateway, with identity and the registry as built processes behind it. */
 describe('gateway plugin routes with the registry behind them', () => {
   let nats: TestNatsServer;
   let db: TestDatabase;
-  let identity: ChildProcess;
-  let registry: ChildProcess;
-  const logs = { text: '' };
+  let identity: BuiltService | undefined;
+  let registry: BuiltService | undefined;
+  /** What identity and the registry wrote. */
+  const logs = {
+    get text(): string {
+      return `${identity?.output() ?? ''}${registry?.output() ?? ''}`;
+    },
+  };
   let gateway: RunningService;
   let nc: NatsConnection;
   let base: string;
@@ -122,13 +93,11 @@ describe('gateway plugin routes with the registry behind them', () => {
       VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
       VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
     };
-    identity = await startBuilt(
-      'identity',
-      { ...shared, VIVIFIED_LOG_LEVEL: 'debug', VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9' },
-      logs,
-    );
+    identity = await startBuiltService('identity', {
+      env: { ...shared, VIVIFIED_LOG_LEVEL: 'debug', VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9' },
+    });
     // debug logs: the test checks that no secret reaches a log line
-    registry = await startBuilt('registry', { ...shared, VIVIFIED_LOG_LEVEL: 'debug' }, logs);
+    registry = await startBuiltService('registry', { env: { ...shared, VIVIFIED_LOG_LEVEL: 'debug' } });
     const httpPort = await freePort();
     Object.assign(process.env, {
       ...shared,
@@ -165,8 +134,8 @@ describe('gateway plugin routes with the registry behind them', () => {
   afterAll(async () => {
     await nc?.drain().catch(() => undefined);
     await gateway?.stop();
-    await stopChild(registry);
-    await stopChild(identity);
+    await registry?.stop();
+    await identity?.stop();
     await Promise.allSettled([nats?.stop(), db?.drop()]);
   });
 

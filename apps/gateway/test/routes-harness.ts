@@ -1,22 +1,23 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { opsPortEnv } from '@vivified/contracts';
 import { connectNats } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
-import type { TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startBuiltService,
+  startNatsServer,
+  TestAuthority,
+  waitFor,
+} from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 
 import { gatewayConfigSchema } from '../src/config';
 import { GatewayModule } from '../src/gateway.module';
 import { gatewayHttp } from '../src/http/edge';
-
-const root = join(__dirname, '..', '..', '..');
 
 /** The services the gateway's routes reach, each started from its build output. */
 const BACKENDS = ['identity', 'policy', 'registry', 'audit', 'event-router'] as const;
@@ -50,7 +51,7 @@ export class RoutesHarness {
   gateway!: RunningService;
   base!: string;
   private db!: TestDatabase;
-  private readonly children: Array<{ service: string; child: ChildProcess; output: string[] }> = [];
+  private readonly children: BuiltService[] = [];
 
   private constructor(private readonly nats: TestNatsServer) {}
 
@@ -137,49 +138,16 @@ export class RoutesHarness {
   async stop(): Promise<void> {
     await this.gateway?.stop();
     await this.nc?.drain().catch(() => undefined);
-    await Promise.all(
-      this.children.map(
-        ({ child }) =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null) {
-              resolve(undefined);
-
-              return;
-            }
-            child.once('exit', resolve);
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(this.children.map((child) => child.stop()));
     await Promise.allSettled([this.nats.stop(), this.db?.drop()]);
   }
 
   /** What a backend wrote, for a failure message. */
   output(): string {
-    return this.children.map(({ service, output }) => `--- ${service}\n${output.join('')}`).join('\n');
+    return this.children.map((child) => `--- ${child.name}\n${child.output()}`).join('\n');
   }
 
   private async startBuilt(service: (typeof BACKENDS)[number], env: Record<string, string>): Promise<void> {
-    const main = join(root, 'apps', service, 'dist', 'main.js');
-    if (!existsSync(main)) {
-      throw new Error(`${main} is missing: run npm run build first (npm test does)`);
-    }
-    const opsPort = await freePort();
-    const child = spawn(process.execPath, [main], {
-      cwd: root,
-      env: { PATH: process.env['PATH'], ...env, [opsPortEnv(service)]: String(opsPort) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const entry = { service, child, output: [] as string[] };
-    this.children.push(entry);
-    child.stdout?.on('data', (chunk: Buffer) => entry.output.push(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => entry.output.push(chunk.toString()));
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${opsPort}/health/ready`).catch(() => undefined))?.ok === true,
-      { timeoutMs: 45_000, what: `${service} to be ready` },
-    ).catch((error: unknown) => {
-      throw new Error(`${service} did not start; its output:\n${entry.output.join('')}`, { cause: error });
-    });
+    this.children.push(await startBuiltService(service, { env }));
   }
 }

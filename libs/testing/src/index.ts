@@ -1,4 +1,6 @@
 export { natsServerBinary, startNatsServer } from './nats-server';
+export { startBuiltService } from './built-service';
+export type { BuiltService, BuiltServiceOptions } from './built-service';
 export { readAuditStream } from './audit-trail';
 export type { StreamedAuditRecord } from './audit-trail';
 export type { NatsServerOptions, TestNatsServer } from './nats-server';
