@@ -1,9 +1,8 @@
 import { buckets, JwksEntry, parsePayload, tokenContract } from '@vivified/contracts';
 import type { TransportLogger } from '@vivified/nats-transport';
-import { silentLogger } from '@vivified/nats-transport';
+import { KvWatch, silentLogger } from '@vivified/nats-transport';
 import { importJWK } from 'jose';
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import { NatsError } from 'nats';
+import type { KV, KvEntry, NatsConnection } from 'nats';
 
 import { keysUnavailable } from './errors';
 import type { KeyResolver, VerificationKey } from './token-verifier';
@@ -45,16 +44,9 @@ interface KnownKey {
   retiresAt: number | undefined;
 }
 
-const STREAM_NOT_FOUND = 10059;
 /** What nats.js accepts as a KV key, kept short: a longer or odder `kid` cannot be in the bucket. */
 const KID = /^[-\w=]+(\.[-\w=]+)*$/;
 const MAX_KID_LENGTH = 128;
-
-class BucketMissingError extends Error {
-  constructor(bucket: string) {
-    super(`bucket ${bucket} does not exist yet`);
-  }
-}
 
 /**
  * A live copy of the public signing keys identity publishes in the `vivified_jwks` bucket (ADR-0005). It loads
@@ -65,8 +57,6 @@ export class JwksKeyStore implements KeyResolver {
   private readonly bucket: string;
   private readonly refreshMinIntervalMs: number;
   private readonly maxRereads: number;
-  private readonly startTimeoutMs: number;
-  private readonly retryDelayMs: readonly [number, number];
   private readonly now: () => number;
   private readonly log: TransportLogger;
   private readonly keys = new Map<string, KnownKey>();
@@ -75,24 +65,43 @@ export class JwksKeyStore implements KeyResolver {
   private readonly lastReread = new Map<string, number>();
   private readonly rereads = new Map<string, Promise<VerificationKey | undefined>>();
   private rereadWindow = { start: 0, count: 0 };
+  private readonly watch: KvWatch;
   private kv: KV | undefined;
-  private watcher: QueuedIterator<KvEntry> | undefined;
-  private loop: Promise<void> | undefined;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private loadedOnce = false;
 
-  constructor(
-    private readonly nc: NatsConnection,
-    options: JwksKeyStoreOptions = {},
-  ) {
+  constructor(nc: NatsConnection, options: JwksKeyStoreOptions = {}) {
     this.bucket = options.bucket ?? buckets.jwks.name;
     this.refreshMinIntervalMs = options.refreshMinIntervalMs ?? 10_000;
     this.maxRereads = options.maxRereadsPerInterval ?? 20;
-    this.startTimeoutMs = options.startTimeoutMs ?? 5_000;
-    this.retryDelayMs = options.retryDelayMs ?? [250, 5_000];
     this.now = options.now ?? Date.now;
     this.log = options.logger ?? silentLogger;
+    this.watch = new KvWatch(
+      nc,
+      {
+        bucket: this.bucket,
+        what: 'signing key',
+        retryDelayMs: options.retryDelayMs ?? [250, 5_000],
+        logger: this.log,
+        ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+      },
+      {
+        onWatch: (kv) => {
+          // identity owns the bucket and its settings: it is bound, never created; re-reads of unknown kids use it
+          this.kv = kv;
+          // a new watch replays the bucket from its current state; revisions restart if the bucket was recreated
+          this.revisions.clear();
+        },
+        onEntry: (entry) => this.apply(entry),
+        onLoaded: (seen) => {
+          // any kid not in the current values was removed while we were not watching
+          for (const kid of this.keys.keys()) {
+            if (!seen.has(kid)) {
+              this.keys.delete(kid);
+            }
+          }
+          this.log.debug({ bucket: this.bucket, keys: this.keys.size }, 'signing keys loaded');
+        },
+      },
+    );
   }
 
   /**
@@ -101,35 +110,19 @@ export class JwksKeyStore implements KeyResolver {
    * {@link resolve} answers `UNAVAILABLE` `keys_unavailable` while it knows no key.
    */
   async start(): Promise<void> {
-    if (this.loop) {
-      return;
-    }
-    let settle!: () => void;
-    const firstAttempt = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    this.loop = this.run(settle);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      firstAttempt,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.startTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    await this.watch.start();
+    // the loaded keys are usable once imported (an import that fails resolves to undefined)
+    await Promise.all([...this.keys.values()].map((known) => known.key));
   }
 
   /** Stops watching; known keys stay resolvable. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.watcher?.stop();
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.watch.stop();
   }
 
   /** Whether the store has loaded the bucket at least once. */
   get loaded(): boolean {
-    return this.loadedOnce;
+    return this.watch.loaded;
   }
 
   /** The kids currently known (retired ones included until identity deletes them). */
@@ -217,85 +210,6 @@ export class JwksKeyStore implements KeyResolver {
     return true;
   }
 
-  private async run(settle: () => void): Promise<void> {
-    let delay = this.retryDelayMs[0];
-    let reported = false;
-    while (!this.stopped) {
-      try {
-        const kv = await this.bind();
-        this.kv = kv;
-        await this.watch(kv, settle);
-        delay = this.retryDelayMs[0];
-      } catch (error) {
-        settle();
-        if (this.stopped) {
-          break;
-        }
-        if (error instanceof BucketMissingError) {
-          if (!reported) {
-            this.log.info({ bucket: this.bucket }, 'waiting for the signing key bucket');
-            reported = true;
-          }
-        } else {
-          this.log.warn({ err: error, bucket: this.bucket }, 'signing key watch failed, retrying');
-        }
-      }
-      if (!this.stopped) {
-        await this.pause(delay);
-        delay = Math.min(delay * 2, this.retryDelayMs[1]);
-      }
-    }
-  }
-
-  /** Binds to the bucket without creating it: identity owns it and its settings. */
-  private async bind(): Promise<KV> {
-    const jsm = await this.nc.jetstreamManager();
-    try {
-      const info = await jsm.streams.info(`KV_${this.bucket}`);
-
-      return await this.nc
-        .jetstream()
-        .views.kv(this.bucket, { bindOnly: true, allow_direct: info.config.allow_direct });
-    } catch (error) {
-      if (error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND) {
-        throw new BucketMissingError(this.bucket);
-      }
-      throw error;
-    }
-  }
-
-  private async watch(kv: KV, settle: () => void): Promise<void> {
-    // kids seen in the initial values: any other key we hold was removed while we were not watching
-    const seen = new Set<string>();
-    let initial = true;
-    // a new watch replays the bucket from its current state; revisions restart if the bucket was recreated
-    this.revisions.clear();
-    const watcher = await kv.watch({
-      key: '>',
-      initializedFn: () => {
-        initial = false;
-        for (const kid of this.keys.keys()) {
-          if (!seen.has(kid)) {
-            this.keys.delete(kid);
-          }
-        }
-        this.loadedOnce = true;
-        this.log.debug({ bucket: this.bucket, keys: this.keys.size }, 'signing keys loaded');
-        void Promise.all([...this.keys.values()].map((known) => known.key)).then(settle);
-      },
-    });
-    this.watcher = watcher;
-    if (this.stopped) {
-      watcher.stop();
-    }
-    for await (const entry of watcher) {
-      if (initial) {
-        seen.add(entry.key);
-      }
-      this.apply(entry);
-    }
-  }
-
   private apply(entry: KvEntry): void {
     const kid = entry.key;
     // a re-read may answer after the watch saw a newer put or delete of the same kid
@@ -356,16 +270,5 @@ export class JwksKeyStore implements KeyResolver {
     }
 
     return value;
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -18,15 +18,10 @@ export { Consume, Handle } from './decorators';
 export type { ConsumeOptions } from './decorators';
 export { errorReply, fromNatsError, readReply, toVivifiedError } from './errors';
 export { PassThroughRpcExceptionFilter } from './exception-filter';
-export {
-  consumerConfig,
-  ensureBucket,
-  ensureConsumer,
-  ensureStream,
-  streamConfig,
-  watchBucket,
-} from './jetstream';
-export type { EnsureOptions, WatchOptions } from './jetstream';
+export { consumerConfig, ensureBucket, ensureConsumer, ensureStream, streamConfig } from './jetstream';
+export type { EnsureOptions } from './jetstream';
+export { KvWatch } from './kv-watch';
+export type { KvWatchHandler, KvWatchOptions } from './kv-watch';
 export { NatsTransport } from './server';
 export type { NatsTransportOptions } from './server';
 export { extractTraceContext, injectTraceContext } from './trace';

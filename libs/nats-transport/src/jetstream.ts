@@ -1,5 +1,5 @@
 import type { BucketDefinition, ConsumerDefinition, StreamDefinition } from '@vivified/contracts';
-import type { ConsumerConfig, JetStreamManager, KV, KvEntry, NatsConnection, StreamConfig } from 'nats';
+import type { ConsumerConfig, JetStreamManager, KV, NatsConnection, StreamConfig } from 'nats';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -9,9 +9,6 @@ import {
   RetentionPolicy,
   StorageType,
 } from 'nats';
-
-import type { TransportLogger } from './context';
-import { silentLogger } from './context';
 
 const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
@@ -122,58 +119,4 @@ export async function ensureBucket(
     ttl: def.ttlMs,
     replicas: options.replicas ?? 1,
   });
-}
-
-/** Options of {@link watchBucket}. */
-export interface WatchOptions {
-  /**
-   * Keys to watch (NATS wildcards allowed).
-   * @default '>'
-   */
-  key?: string;
-  /**
-   * Whether to be told the current values first.
-   * @default true
-   */
-  initial?: boolean;
-  logger?: TransportLogger;
-}
-
-/**
- * Calls `onChange` for every put and delete of matching keys, across reconnects, until the returned function
- * is called.
- */
-export function watchBucket(
-  kv: KV,
-  onChange: (entry: KvEntry) => void,
-  options: WatchOptions = {},
-): () => Promise<void> {
-  const log = options.logger ?? silentLogger;
-  let stopped = false;
-  let stop: (() => void) | undefined;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const watcher = await kv.watch({
-          key: options.key ?? '>',
-          ...(options.initial === false ? { include: 'updates' as never } : {}),
-        });
-        stop = () => watcher.stop();
-        for await (const entry of watcher) {
-          onChange(entry);
-        }
-      } catch (error) {
-        if (!stopped) {
-          log.warn({ err: error }, 'bucket watch failed, retrying');
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-        }
-      }
-    }
-  })();
-
-  return async () => {
-    stopped = true;
-    stop?.();
-    await loop;
-  };
 }

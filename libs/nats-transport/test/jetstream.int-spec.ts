@@ -15,7 +15,6 @@ import {
   NatsTransport,
   PassThroughRpcExceptionFilter,
   VivifiedClient,
-  watchBucket,
 } from '@vivified/nats-transport';
 import type { TestNatsServer } from '@vivified/testing';
 import { startNatsServer, uniqueName, waitFor } from '@vivified/testing';
@@ -174,24 +173,6 @@ describe('NatsTransport JetStream consumers and KV', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(events.filter((event) => event.outcome === 'invalid')).toHaveLength(1);
     expect(ack.seq).toBeGreaterThan(0);
-  });
-
-  it('tells a bucket watcher about puts and deletes', async () => {
-    const kv = await ensureBucket(nc, {
-      name: uniqueName('kv'),
-      owner: 'registry',
-      history: 1,
-      storage: 'file',
-      ttlMs: 0,
-    });
-    await kv.put('plugin.a', new TextEncoder().encode('active'));
-    const seen: string[] = [];
-    const stop = watchBucket(kv, (entry) => seen.push(`${entry.operation}:${entry.key}:${entry.string()}`));
-    await kv.put('plugin.b', new TextEncoder().encode('disabled'));
-    await kv.delete('plugin.a');
-    await waitFor(() => seen.length >= 3, { what: 'three watch entries' });
-    await stop();
-    expect(seen).toEqual(['PUT:plugin.a:active', 'PUT:plugin.b:disabled', 'DEL:plugin.a:']);
   });
 
   it('keeps serving requests and consuming after the NATS server restarts', async () => {

@@ -1,5 +1,3 @@
-export { KvWatch } from './kv-watch';
-export type { KvWatchHandler, KvWatchOptions } from './kv-watch';
 export type { PolicySidecarMetrics } from './metrics';
 export { PluginStatusStore } from './plugin-status-store';
 export type { PluginStatusLookup, PluginStatusStoreOptions } from './plugin-status-store';

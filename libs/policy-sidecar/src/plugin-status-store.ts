@@ -1,9 +1,7 @@
 import { buckets, parsePayload, PluginStatusEntry } from '@vivified/contracts';
 import type { TransportLogger } from '@vivified/nats-transport';
-import { silentLogger } from '@vivified/nats-transport';
+import { KvWatch, silentLogger } from '@vivified/nats-transport';
 import type { KvEntry, NatsConnection } from 'nats';
-
-import { KvWatch } from './kv-watch';
 
 /** Where the sidecar reads a plugin's live status and approved traits. */
 export interface PluginStatusLookup {

@@ -12,10 +12,9 @@ import {
   verifySignedBundle,
 } from '@vivified/policy-engine';
 import type { TransportLogger } from '@vivified/nats-transport';
-import { silentLogger } from '@vivified/nats-transport';
+import { KvWatch, silentLogger } from '@vivified/nats-transport';
 import type { KvEntry, NatsConnection } from 'nats';
 
-import { KvWatch } from './kv-watch';
 import type { PolicySidecarMetrics } from './metrics';
 
 /** The KV key of the signed bundle in the `vivified_policy` bucket. */
@@ -113,7 +112,7 @@ export class PolicyBundleStore {
         ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
         ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       },
-      { onEntry: (entry) => this.apply(entry), onLoaded: () => undefined },
+      { onEntry: (entry) => this.apply(entry) },
     );
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { buckets, PluginStatusEntry, validatePayload } from '@vivified/contracts';
-import { watchBucket } from '@vivified/nats-transport';
+import { KvWatch } from '@vivified/nats-transport';
 import { NATS_CONNECTION, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { ServiceLogger } from '@vivified/service-kit';
 import type { KvEntry, NatsConnection } from 'nats';
@@ -25,7 +25,7 @@ export type PluginChangeListener = (change: PluginChange) => void;
 export class PluginDirectory implements OnApplicationShutdown {
   private readonly entries = new Map<string, PluginStatusEntry>();
   private readonly listeners: PluginChangeListener[] = [];
-  private stopWatch: (() => Promise<void>) | undefined;
+  private watch: KvWatch | undefined;
   private starting: Promise<void> | undefined;
 
   constructor(
@@ -51,15 +51,18 @@ export class PluginDirectory implements OnApplicationShutdown {
   /** Starts following the bucket (creates it when the registry has not yet: the registry owns its settings). */
   start(): Promise<void> {
     return (this.starting ??= (async () => {
-      const kv = await this.nc
-        .jetstream()
-        .views.kv(buckets.plugins.name, { history: buckets.plugins.history });
-      this.stopWatch = watchBucket(kv, (entry) => this.apply(entry), { logger: this.log });
+      await this.nc.jetstream().views.kv(buckets.plugins.name, { history: buckets.plugins.history });
+      this.watch = new KvWatch(
+        this.nc,
+        { bucket: buckets.plugins.name, what: 'plugin directory', logger: this.log },
+        { onEntry: (entry) => this.apply(entry) },
+      );
+      await this.watch.start();
     })());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.stopWatch?.();
+    await this.watch?.stop();
   }
 
   private apply(kvEntry: KvEntry): void {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { EventTypeView } from '@vivified/contracts';
 import { buckets } from '@vivified/contracts';
-import { watchBucket } from '@vivified/nats-transport';
+import { KvWatch } from '@vivified/nats-transport';
 import { NATS_CONNECTION, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { ServiceLogger } from '@vivified/service-kit';
 import type { KV, NatsConnection } from 'nats';
@@ -21,7 +21,7 @@ export interface PublishedEventType {
 @Injectable()
 export class EventTypesKv implements OnApplicationShutdown {
   private kv: Promise<KV> | undefined;
-  private stopWatch: (() => Promise<void>) | undefined;
+  private changes: KvWatch | undefined;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -50,11 +50,16 @@ export class EventTypesKv implements OnApplicationShutdown {
 
   /** Calls `onChange` for every later change (another replica registered a version). */
   async watch(onChange: (type: string) => void): Promise<void> {
-    const kv = await this.bucket();
-    this.stopWatch = watchBucket(kv, (entry) => onChange(entry.key), { initial: false, logger: this.log });
+    await this.bucket();
+    this.changes = new KvWatch(
+      this.nc,
+      { bucket: buckets.eventTypes.name, updatesOnly: true, what: 'event types', logger: this.log },
+      { onEntry: (entry) => onChange(entry.key) },
+    );
+    await this.changes.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.stopWatch?.();
+    await this.changes?.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { buckets, policyBundleKey } from '@vivified/contracts';
-import { ensureBucket, watchBucket } from '@vivified/nats-transport';
+import { ensureBucket, KvWatch } from '@vivified/nats-transport';
 import type { TransportLogger } from '@vivified/nats-transport';
 import { NATS_CONNECTION, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { KV, KvEntry, NatsConnection } from 'nats';
@@ -78,14 +78,21 @@ export class BundleBucketClient {
     }
   }
 
-  /** Calls `onChange` with every change of the key (the current value first) until the answer is called. */
+  /**
+   * Calls `onChange` with every change of the key (the current value first, and again after each re-watch)
+   * until the answer is called. Resolves once the current value has been handed over (or after the watch's start
+   * timeout; it keeps trying).
+   */
   async watch(onChange: (entry: BundleEntry) => void): Promise<() => Promise<void>> {
-    const kv = await this.bucket();
+    await this.bucket();
+    const watch = new KvWatch(
+      this.nc,
+      { bucket: buckets.policy.name, key: policyBundleKey, what: 'policy bundle', logger: this.logger },
+      { onEntry: (entry) => onChange(toEntry(entry)) },
+    );
+    await watch.start();
 
-    return watchBucket(kv, (entry) => onChange(toEntry(entry)), {
-      key: policyBundleKey,
-      logger: this.logger,
-    });
+    return () => watch.stop();
   }
 
   private bucket(): Promise<KV> {

@@ -1,17 +1,24 @@
-import type { TransportLogger } from '@vivified/nats-transport';
-import { silentLogger } from '@vivified/nats-transport';
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import { NatsError } from 'nats';
+import type { KV, KvEntry, NatsConnection, QueuedIterator, Status } from 'nats';
+import { Events, KvWatchInclude, NatsError } from 'nats';
+
+import type { TransportLogger } from './context';
+import { silentLogger } from './context';
 
 /** Options of a {@link KvWatch}. */
 export interface KvWatchOptions {
-  /** The bucket; it is bound, never created (its owner creates it). */
+  /** The bucket; it is bound, never created (its owner creates it, or the caller did before `start()`). */
   bucket: string;
   /**
    * Keys to watch (NATS wildcards allowed).
    * @default '>'
    */
   key?: string;
+  /**
+   * Only changes made after each (re)watch starts, no replay of the current values; `onLoaded` then reports an
+   * empty set at once.
+   * @default false
+   */
+  updatesOnly?: boolean;
   /**
    * First and longest pause between attempts to bind the bucket or to watch again, in milliseconds. The longest
    * pause bounds how late a bucket created after the start is seen.
@@ -23,17 +30,22 @@ export interface KvWatchOptions {
    * @default 5000
    */
   startTimeoutMs?: number;
-  /** Named in log lines (`plugin status`, `policy bundle`). */
+  /** Named in log lines (`plugin status`, `policy bundle`, `signing key`). */
   what: string;
   logger?: TransportLogger;
 }
 
 /** What a {@link KvWatch} reports. */
 export interface KvWatchHandler {
+  /**
+   * A watch begins (the first one and each one after a failure), before it replays the current values: `kv` is
+   * the bound bucket, for reads of its own.
+   */
+  onWatch?(kv: KV): void;
   /** Every put, delete and purge, in revision order, the current values first after each (re)watch. */
   onEntry(entry: KvEntry): void;
   /** After the current values have been replayed; `seen` holds the keys that exist now. */
-  onLoaded(seen: ReadonlySet<string>): void;
+  onLoaded?(seen: ReadonlySet<string>): void;
 }
 
 const STREAM_NOT_FOUND = 10059;
@@ -45,9 +57,11 @@ class BucketMissingError extends Error {
 }
 
 /**
- * Keeps a watch on a KV bucket that another service owns: waits for the bucket to exist, replays the current
- * values, then follows every change (a change reaches the handler within milliseconds), and watches again after
- * any failure (reconnect, bucket recreated). Shared by the plugin status and the policy bundle stores.
+ * Keeps a watch on a KV bucket: waits for the bucket to exist, replays the current values, then follows every
+ * change (a change reaches the handler within milliseconds), and watches again after any failure with a growing
+ * pause, and at once after the connection comes back (a restarted server loses the watch's consumer; a new watch
+ * replays the values instead of waiting for nats.js to notice the missing heartbeats). The one watch loop of the platform: the JWKS key store,
+ * the policy sidecar's plugin status and bundle stores, and the services' own bucket watchers use it.
  */
 export class KvWatch {
   private readonly key: string;
@@ -56,6 +70,7 @@ export class KvWatch {
   private readonly log: TransportLogger;
   private watcher: QueuedIterator<KvEntry> | undefined;
   private loop: Promise<void> | undefined;
+  private statusFeed: (AsyncIterable<Status> & { stop?: () => void }) | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loadedOnce = false;
@@ -89,6 +104,7 @@ export class KvWatch {
       settle = resolve;
     });
     this.loop = this.run(settle);
+    this.followConnection();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       firstAttempt,
@@ -102,6 +118,7 @@ export class KvWatch {
   /** Stops watching. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.statusFeed?.stop?.();
     this.watcher?.stop();
     this.wake?.();
     await this.loop;
@@ -137,6 +154,22 @@ export class KvWatch {
     }
   }
 
+  /** Ends the current watch when the connection comes back: the loop then watches again and replays. */
+  private followConnection(): void {
+    const feed = this.nc.status() as AsyncIterable<Status> & { stop?: () => void };
+    this.statusFeed = feed;
+    void (async () => {
+      for await (const status of feed) {
+        if (this.stopped) {
+          break;
+        }
+        if (status.type === Events.Reconnect) {
+          this.watcher?.stop();
+        }
+      }
+    })().catch((error: unknown) => this.log.warn({ err: error }, 'connection status feed failed'));
+  }
+
   private async bind(): Promise<KV> {
     const { bucket } = this.options;
     const jsm = await this.nc.jetstreamManager();
@@ -166,14 +199,16 @@ export class KvWatch {
       if (!done) {
         done = true;
         this.loadedOnce = true;
-        this.handler.onLoaded(seen);
+        this.call('loaded handler', undefined, () => this.handler.onLoaded?.(seen));
         settle();
       }
     };
+    this.call('watch handler', undefined, () => this.handler.onWatch?.(kv));
     // nats.js calls this either in order after the last replayed entry (while we iterate), or at once inside
     // kv.watch() when the replay was already queued; then the replay is what the iterator has received so far
     const watcher = await kv.watch({
       key: this.key,
+      ...(this.options.updatesOnly ? { include: KvWatchInclude.UpdatesOnly } : {}),
       initializedFn: () => {
         if (iterating) {
           finish();
@@ -198,17 +233,19 @@ export class KvWatch {
       if (!done && entry.operation === 'PUT') {
         seen.add(entry.key);
       }
-      try {
-        this.handler.onEntry(entry);
-      } catch (error) {
-        this.log.error(
-          { err: error, bucket: this.options.bucket, key: entry.key },
-          'bucket entry handler failed',
-        );
-      }
+      this.call('bucket entry handler', entry.key, () => this.handler.onEntry(entry));
       if (replayLength !== undefined && processed >= replayLength) {
         finish();
       }
+    }
+  }
+
+  /** Runs a handler callback; a throwing handler is logged and never stops the watch. */
+  private call(what: string, key: string | undefined, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.log.error({ err: error, bucket: this.options.bucket, key }, `${what} failed`);
     }
   }
 
