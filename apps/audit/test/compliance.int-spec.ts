@@ -1,19 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 import type { ComplianceSafeguardView } from '@vivified/contracts';
-import { opsPortEnv, subjects } from '@vivified/contracts';
-import { freePort, waitFor } from '@vivified/testing';
+import { subjects } from '@vivified/contracts';
+import type { BuiltService } from '@vivified/testing';
+import { startBuiltService } from '@vivified/testing';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AuditHarness, traits } from './harness';
 
-const root = join(__dirname, '..', '..', '..');
 const PASSWORD = 'Compliance-Tests-Passphrase-5';
 /** The traits of identity's admin role that user administration needs. */
 const USER_ADMIN = ['admin', 'user_manager', 'viewer'];
@@ -25,7 +20,7 @@ const USER_ADMIN = ['admin', 'user_manager', 'viewer'];
  */
 describe('compliance report: MFA coverage of PHI users from identity', () => {
   let harness: AuditHarness;
-  let identity: ChildProcess | undefined;
+  let identity: BuiltService | undefined;
   let auditor: string;
   let userAdmin: string;
   /** The PHI user without a second factor in the first test. */
@@ -74,15 +69,8 @@ describe('compliance report: MFA coverage of PHI users from identity', () => {
     auditor = await harness.token(traits.auditor);
     userAdmin = await harness.token(USER_ADMIN);
 
-    const main = join(root, 'apps', 'identity', 'dist', 'main.js');
-    if (!existsSync(main)) {
-      throw new Error(`${main} is missing: run npm run build first (npm test does)`);
-    }
-    const ops = await freePort();
-    identity = spawn(process.execPath, [main], {
-      cwd: root,
+    identity = await startBuiltService('identity', {
       env: {
-        PATH: process.env['PATH'],
         VIVIFIED_NATS_URL: harness.nats.url,
         VIVIFIED_DATABASE_URL: harness.db.url,
         VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
@@ -90,21 +78,13 @@ describe('compliance report: MFA coverage of PHI users from identity', () => {
         VIVIFIED_ADMIN_USERNAME: 'admin',
         VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9',
         VIVIFIED_LOG_LEVEL: 'warn',
-        [opsPortEnv('identity')]: String(ops),
       },
-      stdio: 'ignore',
+      readyTimeoutMs: 60_000,
     });
-    await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${ops}/health/ready`).catch(() => undefined))?.ok === true,
-      { timeoutMs: 60_000, what: 'identity to be ready' },
-    );
   }, 120_000);
 
   afterAll(async () => {
-    if (identity && identity.exitCode === null) {
-      identity.kill('SIGTERM');
-      await once(identity, 'exit');
-    }
+    await identity?.stop();
     await harness?.stop();
   });
 
@@ -150,9 +130,7 @@ describe('compliance report: MFA coverage of PHI users from identity', () => {
   });
 
   it('says unknown, with the reason, when identity does not answer, and answers within its deadline', async () => {
-    const child = identity as ChildProcess;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    await identity?.stop();
 
     const started = Date.now();
     const authentication = await report();
