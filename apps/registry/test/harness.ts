@@ -1,7 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RpcReply, RpcRequest, RpcSubject } from '@vivified/contracts';
@@ -13,18 +10,16 @@ import type { TestDatabase, TestNatsServer } from '@vivified/testing';
 import {
   createTestDatabase,
   freePort,
+  startBuiltService,
   startNatsOperatorServer,
   startNatsServer,
   TestAuthority,
-  waitFor,
 } from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
 
 import { registryServiceConfigSchema } from '../src/registry.config';
 import { RegistryModule } from '../src/registry.module';
-
-const root = join(__dirname, '..', '..', '..');
 
 /** Traits of the test users (as identity's roles would give them). */
 export const roles = {
@@ -68,10 +63,6 @@ export interface RegistryHarnessOptions {
 
 export async function startRegistry(options: RegistryHarnessOptions = {}): Promise<RegistryHarness> {
   const withIdentity = options.identity ?? true;
-  const main = join(root, 'apps', 'identity', 'dist', 'main.js');
-  if (withIdentity && !existsSync(main)) {
-    throw new Error(`${main} is missing: run npm run build first (npm test does)`);
-  }
   const operator = options.operatorMode ? await startNatsOperatorServer() : undefined;
   const [nats, db] = await Promise.all([
     operator ?? startNatsServer(),
@@ -84,31 +75,11 @@ export async function startRegistry(options: RegistryHarnessOptions = {}): Promi
     VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
     VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
   };
-  let identity: ChildProcess | undefined;
-  let identityOutput = '';
-  if (withIdentity) {
-    const identityOps = await freePort();
-    identity = spawn(process.execPath, [main], {
-      cwd: root,
-      env: {
-        PATH: process.env['PATH'],
-        ...shared,
-        VIVIFIED_LOG_LEVEL: 'warn',
-        [opsPortEnv('identity')]: String(identityOps),
-        VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    identity.stdout?.on('data', (chunk: Buffer) => (identityOutput += chunk.toString()));
-    identity.stderr?.on('data', (chunk: Buffer) => (identityOutput += chunk.toString()));
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${identityOps}/health/ready`).catch(() => undefined))?.ok === true,
-      { timeoutMs: 30_000, what: 'identity to be ready' },
-    ).catch((error: unknown) => {
-      throw new Error(`identity did not start; its output:\n${identityOutput}`, { cause: error });
-    });
-  }
+  const identity = withIdentity
+    ? await startBuiltService('identity', {
+        env: { ...shared, VIVIFIED_LOG_LEVEL: 'warn', VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9' },
+      })
+    : undefined;
   Object.assign(process.env, {
     ...shared,
     VIVIFIED_LOG_LEVEL: 'silent',
@@ -151,11 +122,7 @@ export async function startRegistry(options: RegistryHarnessOptions = {}): Promi
       await pg.end().catch(() => undefined);
       await nc.drain().catch(() => undefined);
       await registry.stop();
-      if (identity && identity.exitCode === null) {
-        const exited = new Promise((resolve) => identity.once('exit', resolve));
-        identity.kill('SIGTERM');
-        await exited;
-      }
+      await identity?.stop();
       await Promise.allSettled([nats.stop(), db.drop()]);
       // a later test file in this worker must not inherit production mode
       for (const name of [...Object.keys(operator?.env ?? {}), 'VIVIFIED_NATS_CREDS']) {

@@ -1,20 +1,17 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { dynamicSubjects, opsPortEnv, subjects } from '@vivified/contracts';
 import { VivifiedClient } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
 import { bootstrapService } from '@vivified/service-kit';
-import type { TestDatabase, TestNatsOperatorServer } from '@vivified/testing';
+import type { BuiltService, TestDatabase, TestNatsOperatorServer } from '@vivified/testing';
 import {
   createTestDatabase,
   freePort,
+  startBuiltService,
   startNatsOperatorServer,
   TestAuthority,
-  waitFor,
 } from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { connect, credsAuthenticator } from 'nats';
@@ -26,7 +23,6 @@ import { registryServiceConfigSchema } from '../src/registry.config';
 import { RegistryModule } from '../src/registry.module';
 import { aManifest, plain } from './manifests';
 
-const root = join(__dirname, '..', '..', '..');
 const ADMIN = ['admin', 'plugin_manager', 'viewer'];
 
 /**
@@ -37,7 +33,7 @@ const ADMIN = ['admin', 'plugin_manager', 'viewer'];
 describe('registry in NATS production mode: a plugin lifecycle on an operator-mode server', () => {
   let server: TestNatsOperatorServer;
   let db: TestDatabase;
-  let identity: ChildProcess | undefined;
+  let identity: BuiltService | undefined;
   let registry: RunningService;
   let services: NatsConnection;
   let client: VivifiedClient;
@@ -57,10 +53,6 @@ describe('registry in NATS production mode: a plugin lifecycle on an operator-mo
   };
 
   beforeAll(async () => {
-    const main = join(root, 'apps', 'identity', 'dist', 'main.js');
-    if (!existsSync(main)) {
-      throw new Error(`${main} is missing: run npm run build first (npm test does)`);
-    }
     [server, db] = await Promise.all([startNatsOperatorServer(), createTestDatabase('vivified_registry')]);
     const shared = {
       VIVIFIED_NATS_URL: server.url,
@@ -69,27 +61,8 @@ describe('registry in NATS production mode: a plugin lifecycle on an operator-mo
       VIVIFIED_KEK: `v1:${randomBytes(32).toString('base64')}`,
       VIVIFIED_SERVICE_SECRET: randomBytes(32).toString('base64url'),
     };
-    const identityOps = await freePort();
-    let output = '';
-    identity = spawn(process.execPath, [main], {
-      cwd: root,
-      env: {
-        PATH: process.env['PATH'],
-        ...shared,
-        VIVIFIED_LOG_LEVEL: 'warn',
-        [opsPortEnv('identity')]: String(identityOps),
-        VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    identity.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    identity.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${identityOps}/health/ready`).catch(() => undefined))?.ok === true,
-      { timeoutMs: 30_000, what: 'identity to be ready' },
-    ).catch((error: unknown) => {
-      throw new Error(`identity did not start; its output:\n${output}`, { cause: error });
+    identity = await startBuiltService('identity', {
+      env: { ...shared, VIVIFIED_LOG_LEVEL: 'warn', VIVIFIED_ADMIN_PASSWORD: 'Correct-Horse-Battery-9' },
     });
 
     Object.assign(process.env, {
@@ -124,12 +97,7 @@ describe('registry in NATS production mode: a plugin lifecycle on an operator-mo
     }
     await services?.close();
     await registry?.stop();
-    const child = identity;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await identity?.stop();
     await Promise.allSettled([server?.stop(), db?.drop()]);
   });
 
