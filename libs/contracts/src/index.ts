@@ -312,3 +312,11 @@ export {
 export type { ServiceName } from './subjects';
 export { parsePayload, validatePayload } from './validation';
 export type { PayloadClass, ValidationResult } from './validation';
+export {
+  RequiredPasswordChangeRequest,
+  UserMfaResetReply,
+  UserMfaResetRequest,
+  UserPasswordResetReply,
+  UserPasswordResetRequest,
+} from './identity/accounts.rpc';
+export { PasskeyLoginReply } from './identity/webauthn.rpc';

@@ -59,6 +59,8 @@ export const subjects = {
       me: 'vivified.v1.identity.auth.me',
       /** Changes the caller's own password (and clears a one-time password's must-change flag). */
       changePassword: 'vivified.v1.identity.auth.change-password',
+      /** Sets the new password a login required, with its password-change token. Public. */
+      requiredPasswordChange: 'vivified.v1.identity.auth.required-password-change',
     },
     mfa: {
       /** Starts TOTP enrolment (enrolment token or the caller's own access token). */
@@ -95,6 +97,10 @@ export const subjects = {
       unlock: 'vivified.v1.identity.user.unlock',
       /** MFA coverage of PHI users and admins (counts, ids without MFA). Core services, auditors, admins. */
       mfaCoverage: 'vivified.v1.identity.user.mfa-coverage',
+      /** Sets another user's one-time password (must change at next login). */
+      passwordReset: 'vivified.v1.identity.user.password-reset',
+      /** Removes another user's TOTP, backup codes and optionally passkeys. */
+      mfaReset: 'vivified.v1.identity.user.mfa-reset',
     },
     roles: {
       list: 'vivified.v1.identity.role.list',

@@ -86,7 +86,9 @@ export class LoginRequest {
 /**
  * The answer of a login: tokens, or what is still missing. Exactly one shape is filled:
  * `{accessToken, refreshToken, expiresIn, tokenType}` | `{mfaRequired: true}` |
- * `{mfaEnrollmentRequired: true, enrollmentToken}`.
+ * `{mfaEnrollmentRequired: true, enrollmentToken}` | `{passwordChangeRequired: true, passwordChangeToken}`.
+ * The order is fixed: password (and TOTP or backup code when enrolled), then a required password change, then a
+ * required MFA enrolment, then tokens.
  */
 export class LoginReply {
   /** JWT access token (15 min). */
@@ -123,6 +125,19 @@ export class LoginReply {
   @IsOptional()
   @IsString()
   enrollmentToken?: string;
+
+  /**
+   * The login was right but the account must change its password first (a one-time password from the first start
+   * or an admin reset): send `POST /v1/auth/password {passwordChangeToken, newPassword}`.
+   */
+  @IsOptional()
+  @IsBoolean()
+  passwordChangeRequired?: true;
+
+  /** Opens the required password change for this user only (10 min); nothing else accepts it. */
+  @IsOptional()
+  @IsString()
+  passwordChangeToken?: string;
 }
 
 /** `POST /v1/auth/password`: the caller changes its own password. */
@@ -149,6 +164,36 @@ export class ChangePasswordReply {
   @IsInt()
   @Min(0)
   sessionsEnded!: number;
+}
+
+/**
+ * `POST /v1/auth/password` with a password-change token (no bearer): a login answered `passwordChangeRequired`. The
+ * token is the credential; the answer is a {@link LoginReply}: tokens, or `mfaEnrollmentRequired` when a role
+ * needs MFA and none is enrolled (password first, then MFA).
+ */
+export class RequiredPasswordChangeRequest {
+  /** The `passwordChangeToken` a login answered. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  passwordChangeToken!: string;
+
+  /** The new password; it must meet the password policy and differ from the current (one-time) one. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  newPassword!: string;
+
+  /** Client address, for the session this opens. Filled by the gateway. */
+  @IsOptional()
+  @IsIP()
+  ip?: string;
+
+  /** Client user agent. Filled by the gateway. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  userAgent?: string;
 }
 
 /** `GET /v1/me`: no body. */
@@ -184,7 +229,7 @@ export class UserProfile {
   @IsBoolean()
   mfaEnrolled!: boolean;
 
-  /** Set for an account created with a one-time password: the user is expected to change it. */
+  /** Set for an account with a one-time password: its next login must change it before it gets tokens. */
   @IsBoolean()
   mustChangePassword!: boolean;
 }
@@ -405,7 +450,8 @@ export class UserCreateRequest {
   roles?: string[];
 
   /**
-   * Flag the account so `me` reports that the password should be changed.
+   * The user must change the password at its first login: the login answers `passwordChangeRequired` instead of
+   * tokens until it does.
    * @default false
    */
   @IsOptional()
@@ -449,6 +495,79 @@ export class UserSetRolesRequest {
 export class UserUnlockRequest {
   @IsUUID()
   id!: string;
+}
+
+/**
+ * `POST /v1/users/:id/password-reset`: an admin sets a one-time password for another user. Without `password` one
+ * is generated and answered once. The user must change it at its next login; every session of the user ends and
+ * a lockout is lifted.
+ */
+export class UserPasswordResetRequest {
+  @IsUUID()
+  id!: string;
+
+  /** The one-time password to set (it must pass the password policy); generated when absent. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password?: string;
+}
+
+/** The reset account, and the one-time password when it was generated (shown once, never stored in clear). */
+export class UserPasswordResetReply {
+  @ValidateNested()
+  @Type(() => UserView)
+  user!: UserView;
+
+  /** The generated one-time password; absent when the request gave one. */
+  @IsOptional()
+  @IsString()
+  oneTimePassword?: string;
+
+  /** How many sessions of the user ended. */
+  @IsInt()
+  @Min(0)
+  sessionsEnded!: number;
+}
+
+/**
+ * `POST /v1/users/:id/mfa-reset`: an admin removes another user's TOTP and backup codes (and, with `passkeys`, its
+ * passkeys); a role that needs MFA then enrols again at the next login. Every session of the user ends.
+ */
+export class UserMfaResetRequest {
+  @IsUUID()
+  id!: string;
+
+  /**
+   * Also remove every passkey of the user.
+   * @default false
+   */
+  @IsOptional()
+  @IsBoolean()
+  passkeys?: boolean;
+}
+
+/** What the MFA reset removed. */
+export class UserMfaResetReply {
+  @ValidateNested()
+  @Type(() => UserView)
+  user!: UserView;
+
+  /** TOTP was enabled (or a setup was pending) and is gone. */
+  @IsBoolean()
+  totpRemoved!: boolean;
+
+  @IsInt()
+  @Min(0)
+  backupCodesRemoved!: number;
+
+  @IsInt()
+  @Min(0)
+  passkeysRemoved!: number;
+
+  @IsInt()
+  @Min(0)
+  sessionsEnded!: number;
 }
 
 /** `GET /v1/roles`: no body. */
@@ -583,6 +702,30 @@ export const accountsContracts = {
     reply: UserView,
     access: userAdmin('identity.user.unlock'),
     summary: 'Lifts a lockout after failed logins.',
+  }),
+  [subjects.identity.auth.requiredPasswordChange]: defineRpc({
+    subject: subjects.identity.auth.requiredPasswordChange,
+    request: RequiredPasswordChangeRequest,
+    reply: LoginReply,
+    access: PUBLIC,
+    summary:
+      'Sets the new password a login required (password-change token); answers tokens or MFA enrolment.',
+    timeoutMs: 10_000,
+  }),
+  [subjects.identity.users.passwordReset]: defineRpc({
+    subject: subjects.identity.users.passwordReset,
+    request: UserPasswordResetRequest,
+    reply: UserPasswordResetReply,
+    access: userAdmin('identity.user.password-reset'),
+    summary: "Sets another user's one-time password (must change at next login); ends its sessions.",
+    timeoutMs: 10_000,
+  }),
+  [subjects.identity.users.mfaReset]: defineRpc({
+    subject: subjects.identity.users.mfaReset,
+    request: UserMfaResetRequest,
+    reply: UserMfaResetReply,
+    access: userAdmin('identity.user.mfa-reset'),
+    summary: "Removes another user's TOTP and backup codes (and passkeys on request); ends its sessions.",
   }),
   [subjects.identity.roles.list]: defineRpc({
     subject: subjects.identity.roles.list,

@@ -12,6 +12,8 @@ export const tokenContract = {
   audience: 'urn:vivified',
   /** `aud` of an MFA enrolment token: it opens TOTP setup and nothing else. */
   enrollmentAudience: 'urn:vivified:mfa-enrollment',
+  /** `aud` of a password-change token: it opens the required password change after a login, nothing else. */
+  passwordChangeAudience: 'urn:vivified:password-change',
   /** The JWS algorithm of every token (Ed25519). */
   algorithm: 'EdDSA',
   /** Lifetimes in seconds. */
@@ -24,6 +26,8 @@ export const tokenContract = {
     service: 60 * 60,
     /** An MFA enrolment token. */
     enrollment: 10 * 60,
+    /** A password-change token (a login of a user who must change its password). */
+    passwordChange: 10 * 60,
     /** A session unused this long ends (idle timeout). */
     sessionIdle: 30 * 60,
     /** A session ends this long after login whatever its use. */

@@ -20,7 +20,6 @@ import {
 import type { Access } from '../rpc';
 import { defineRpc, PUBLIC } from '../rpc';
 import { subjects } from '../subjects';
-import { TokenPair } from './tokens';
 
 /** Unpadded base64url, as WebAuthn's JSON encodings use (padding tolerated). */
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
@@ -339,6 +338,43 @@ export class PasskeyLoginVerifyRequest {
   userAgent?: string;
 }
 
+/**
+ * Reply of `identity.webauthn.login-verify`: the session's tokens, or — for an account that must change its
+ * password (a one-time password) — `{passwordChangeRequired: true, passwordChangeToken}` and no tokens, as the
+ * password login answers.
+ */
+export class PasskeyLoginReply {
+  /** JWT access token (15 min). */
+  @IsOptional()
+  @IsString()
+  accessToken?: string;
+
+  /** Opaque refresh token. */
+  @IsOptional()
+  @IsString()
+  refreshToken?: string;
+
+  /** Seconds until the access token expires. */
+  @IsOptional()
+  @IsInt()
+  expiresIn?: number;
+
+  /** `Bearer`. */
+  @IsOptional()
+  @IsString()
+  tokenType?: 'Bearer';
+
+  /** The passkey was right but the account must change its password first (`POST /v1/auth/password`). */
+  @IsOptional()
+  @IsBoolean()
+  passwordChangeRequired?: true;
+
+  /** Opens the required password change for this user only (10 min). */
+  @IsOptional()
+  @IsString()
+  passwordChangeToken?: string;
+}
+
 /** Request of `identity.webauthn.credential-list`: no fields (the caller's own passkeys). */
 export class PasskeyListRequest {}
 
@@ -393,7 +429,7 @@ export const webauthnContracts = {
   [subjects.identity.webauthn.loginVerify]: defineRpc({
     subject: subjects.identity.webauthn.loginVerify,
     request: PasskeyLoginVerifyRequest,
-    reply: TokenPair,
+    reply: PasskeyLoginReply,
     access: PUBLIC,
     summary: 'Verifies a passkey assertion (user verification, sign counter) and answers tokens.',
   }),
