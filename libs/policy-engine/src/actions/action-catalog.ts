@@ -319,6 +319,18 @@ const VERBS: Readonly<Record<ResourceType, Readonly<Record<string, VerbSpec>>>> 
       description: 'MFA coverage of PHI users and admins (counts, ids without MFA)',
       detailed: true,
     },
+    'password-reset': {
+      kinds: USER,
+      grant: traits(['user_manager']),
+      description: "Set another user's one-time password",
+      detailed: true,
+    },
+    'mfa-reset': {
+      kinds: USER,
+      grant: traits(['user_manager']),
+      description: "Remove another user's TOTP, backup codes (and passkeys)",
+      detailed: true,
+    },
   },
 };
 
@@ -378,6 +390,8 @@ const PLATFORM_ACTIONS: Readonly<Record<string, `${ResourceType}.${string}`>> = 
   'gateway.proxy.request': 'proxy.request',
   'gateway.ui.view': 'ui_feature.view',
   'identity.user.mfa-coverage': 'users.mfa-coverage',
+  'identity.user.password-reset': 'users.password-reset',
+  'identity.user.mfa-reset': 'users.mfa-reset',
 };
 
 function build(): Map<string, ActionSpec> {
