@@ -24,14 +24,43 @@ export interface UserDirectory {
   findActive(userId: string): Promise<UserSnapshot | undefined>;
   /** The user of this username when it exists and is active. */
   findActiveByUsername(username: string): Promise<UserSnapshot | undefined>;
+  /**
+   * What stands between a user who just proved a second-factor credential (a passkey) and a session, by the rules
+   * of the password login: undefined for an unknown or inactive user.
+   */
+  loginStanding(userId: string): Promise<LoginStanding | undefined>;
+  /** Records a complete login (a passkey login): clears the lockout counters and stamps the last login. */
+  recordLogin(userId: string): Promise<void>;
+}
+
+/** A user's standing at login, for logins the accounts half does not run itself (passkeys). */
+export interface LoginStanding {
+  user: UserSnapshot;
+  /** Locked after failed logins: no login opens a session until the lock ends or an admin lifts it. */
+  locked: boolean;
+  /** A one-time password is set: the login answers a password-change token instead of tokens. */
+  mustChangePassword: boolean;
 }
 
 /** Injection token of the {@link UserDirectory} (provided by the accounts module). */
 export const USER_DIRECTORY = Symbol('USER_DIRECTORY');
 
+/** The ways a session is opened. */
+export const sessionMethods = [
+  'password',
+  'password+totp',
+  'password+backup_code',
+  'totp_enrollment',
+  'webauthn',
+] as const;
+
+/** Whether a value (a token claim) is one of the {@link sessionMethods}. */
+export const isSessionMethod = (value: string): value is SessionContext['method'] =>
+  (sessionMethods as readonly string[]).includes(value);
+
 /** How a session was opened, for the audit trail and the session row. */
 export interface SessionContext {
-  method: 'password' | 'password+totp' | 'password+backup_code' | 'totp_enrollment' | 'webauthn';
+  method: (typeof sessionMethods)[number];
   /** Client address as the gateway saw it. */
   ip?: string;
   userAgent?: string;
@@ -45,8 +74,22 @@ export interface TokenIssuer {
   enrollmentToken(user: UserSnapshot): Promise<string>;
   /** Verifies an enrolment token and answers the user id; throws `Unauthenticated` otherwise. */
   verifyEnrollmentToken(token: string): Promise<string>;
+  /**
+   * Signs a password-change token (audience `tokenContract.passwordChangeAudience`, 10 min) carrying how the
+   * login proved the user (`method`), so the session opened after the change records the same method.
+   */
+  passwordChangeToken(user: UserSnapshot, method: SessionContext['method']): Promise<string>;
+  /** Verifies a password-change token; answers the user id and the login's method, else `Unauthenticated`. */
+  verifyPasswordChangeToken(token: string): Promise<PasswordChangeGrant>;
   /** Ends every session of a user (deactivation, password change); answers how many ended. */
   revokeUserSessions(userId: string, reason: string): Promise<number>;
+}
+
+/** What a verified password-change token says. */
+export interface PasswordChangeGrant {
+  userId: string;
+  /** How the login that answered the token proved the user. */
+  method: SessionContext['method'];
 }
 
 /** Injection token of the {@link TokenIssuer} (provided by the tokens module). */

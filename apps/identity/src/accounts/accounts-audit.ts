@@ -15,6 +15,7 @@ export type LoginAuditReason =
   | 'locked'
   | 'mfa_required'
   | 'mfa_enrollment_required'
+  | 'password_change_required'
   | 'bad_totp'
   | 'bad_backup_code'
   | 'throttled';

@@ -21,6 +21,8 @@ import { SecondFactorService } from './mfa/second-factor.service';
 import { TotpEnrollmentService } from './mfa/totp-enrollment.service';
 import { PasswordChangeService } from './password/password-change.service';
 import { PasswordHasher } from './password/password-hasher';
+import { RequiredPasswordChangeService } from './password/required-password-change.service';
+import { AccountResetService } from './users/account-reset.service';
 import { FirstAdminService, ONE_TIME_OUTPUT } from './users/first-admin.service';
 import { PostgresUserDirectory } from './users/user-directory';
 import { UsersHandlers } from './users/users.handlers';
@@ -42,6 +44,7 @@ import { UsersService } from './users/users.service';
     MfaRepository,
     PasswordHasher,
     PasswordChangeService,
+    RequiredPasswordChangeService,
     LockoutService,
     ThrottleService,
     SecondFactorService,
@@ -51,6 +54,7 @@ import { UsersService } from './users/users.service';
     TotpEnrollmentService,
     MfaSettingsService,
     UsersService,
+    AccountResetService,
     FirstAdminService,
     MfaCoverageRepository,
     MfaCoverageService,

@@ -19,6 +19,8 @@ export interface TokenSubject {
   sid?: string;
   /** @default tokenContract.audience */
   audience?: string;
+  /** How the user proved who they are (claim `amr`), on a password-change token only. */
+  method?: string;
   /** Seconds. */
   lifetime: number;
 }
@@ -29,8 +31,27 @@ export interface SignedToken {
   expiresIn: number;
 }
 
-const invalidEnrollment = (reason: string, cause?: unknown) =>
-  new VivifiedError(ErrorCode.Unauthenticated, 'invalid enrolment token', { reason, cause });
+/** A single-purpose user token (enrolment, password change): its audience, lifetime and name in errors. */
+interface Purpose {
+  audience: string;
+  lifetime: number;
+  name: string;
+}
+
+const ENROLLMENT: Purpose = {
+  audience: tokenContract.enrollmentAudience,
+  lifetime: tokenContract.lifetimes.enrollment,
+  name: 'enrolment',
+};
+
+const PASSWORD_CHANGE: Purpose = {
+  audience: tokenContract.passwordChangeAudience,
+  lifetime: tokenContract.lifetimes.passwordChange,
+  name: 'password-change',
+};
+
+const invalidToken = (purpose: Purpose, reason: string, cause?: unknown) =>
+  new VivifiedError(ErrorCode.Unauthenticated, `invalid ${purpose.name} token`, { reason, cause });
 
 /** Signs every token identity hands out (claims of `TokenClaims`, ADR-0005) and verifies enrolment tokens. */
 @Injectable()
@@ -52,6 +73,7 @@ export class TokenSigner {
       traits: [...subject.traits],
       ...(subject.roles ? { roles: [...subject.roles] } : {}),
       ...(subject.sid ? { sid: subject.sid } : {}),
+      ...(subject.method ? { amr: [subject.method] } : {}),
     })
       .setProtectedHeader({ alg: tokenContract.algorithm, kid: key.kid, typ: 'JWT' })
       .setIssuer(tokenContract.issuer)
@@ -70,39 +92,65 @@ export class TokenSigner {
    * differs), as enrolment tokens are refused by every access-token verifier.
    */
   async verifyEnrollment(token: string): Promise<string> {
+    return (await this.verifyPurpose(token, ENROLLMENT)).userId;
+  }
+
+  /**
+   * Verifies a password-change token and answers its user id and the login method it carries (`amr`). Access
+   * and enrolment tokens are refused here (audience), and this token is refused everywhere else.
+   */
+  async verifyPasswordChange(token: string): Promise<{ userId: string; method: string }> {
+    const { userId, payload } = await this.verifyPurpose(token, PASSWORD_CHANGE);
+    const amr = payload['amr'];
+    const method = Array.isArray(amr) && amr.length === 1 && typeof amr[0] === 'string' ? amr[0] : undefined;
+    if (method === undefined) {
+      throw invalidToken(PASSWORD_CHANGE, 'claims_invalid');
+    }
+
+    return { userId, method };
+  }
+
+  private async verifyPurpose(
+    token: string,
+    purpose: Purpose,
+  ): Promise<{ userId: string; payload: Record<string, unknown> }> {
     let kid: unknown;
     try {
       const header = decodeProtectedHeader(token);
       if (header.alg !== tokenContract.algorithm) {
-        throw invalidEnrollment('alg_not_allowed');
+        throw invalidToken(purpose, 'alg_not_allowed');
       }
       kid = header.kid;
     } catch (error) {
-      throw error instanceof VivifiedError ? error : invalidEnrollment('token_malformed', error);
+      throw error instanceof VivifiedError ? error : invalidToken(purpose, 'token_malformed', error);
     }
     const key = typeof kid === 'string' ? await this.keys.verificationKey(kid) : undefined;
     if (!key) {
-      throw invalidEnrollment('kid_unknown');
+      throw invalidToken(purpose, 'kid_unknown');
     }
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
       ({ payload } = await jwtVerify(token, key, {
         algorithms: [tokenContract.algorithm],
         issuer: tokenContract.issuer,
-        audience: tokenContract.enrollmentAudience,
+        audience: purpose.audience,
         currentDate: this.clock.now(),
         clockTolerance: 5,
-        maxTokenAge: tokenContract.lifetimes.enrollment,
+        maxTokenAge: purpose.lifetime,
         requiredClaims: ['sub', 'jti', 'iat', 'exp'],
       }));
     } catch (error) {
-      throw invalidEnrollment(error instanceof errors.JWTExpired ? 'token_expired' : 'token_invalid', error);
+      throw invalidToken(
+        purpose,
+        error instanceof errors.JWTExpired ? 'token_expired' : 'token_invalid',
+        error,
+      );
     }
     const subject = typeof payload.sub === 'string' ? parseSubject(payload.sub) : undefined;
     if (!subject || subject.kind !== 'user' || payload['typ'] !== 'user') {
-      throw invalidEnrollment('claims_invalid');
+      throw invalidToken(purpose, 'claims_invalid');
     }
 
-    return subject.id;
+    return { userId: subject.id, payload };
   }
 }

@@ -5,7 +5,7 @@ import { generateAuthenticationOptions, verifyAuthenticationResponse } from '@si
 import type {
   PasskeyAuthenticationCredential,
   PasskeyLoginOptionsReply,
-  TokenPair,
+  PasskeyLoginReply,
 } from '@vivified/contracts';
 import type { AuditEmitter, AuditInput } from '@vivified/service-kit';
 import { AUDIT_EMITTER, SERVICE_CONFIG } from '@vivified/service-kit';
@@ -39,7 +39,9 @@ class LoginFailure extends Error {
 
 /**
  * Passkey login, with a username or without one (discoverable passkeys). User verification is required, so a
- * passkey login is a multi-factor login and opens the same session as password + TOTP.
+ * passkey login is a multi-factor login and opens the same session as password + TOTP. It honours the password
+ * login's account rules: an inactive or locked account gets "invalid credentials", and an account that must change
+ * its one-time password gets a password-change token instead of tokens.
  */
 @Injectable()
 export class PasskeyLoginService {
@@ -90,21 +92,36 @@ export class PasskeyLoginService {
   }
 
   /**
-   * Verifies an assertion and opens a session. Every failure answers the same `Unauthenticated` error; the audit
-   * trail says why. A signature counter that does not increase is refused as a possible cloned authenticator.
+   * Verifies an assertion and opens a session (or, for an account that must change its password, answers a
+   * password-change token). Every failure answers the same `Unauthenticated` error; the audit trail says why. A
+   * signature counter that does not increase is refused as a possible cloned authenticator.
    */
   async login(
     ceremonyId: string,
     credential: PasskeyAuthenticationCredential,
     client: ClientInfo,
-  ): Promise<TokenPair> {
+  ): Promise<PasskeyLoginReply> {
     const clientDetails = {
       ...(client.ip ? { ip: client.ip } : {}),
       ...(client.userAgent ? { userAgent: client.userAgent } : {}),
     };
     try {
-      const { user, passkey } = await this.verify(ceremonyId, credential);
+      const { user, passkey, mustChangePassword } = await this.verify(ceremonyId, credential);
+      if (mustChangePassword) {
+        const passwordChangeToken = await this.tokens.passwordChangeToken(user, 'webauthn');
+        await this.emit({
+          action: 'webauthn.login',
+          outcome: 'denied',
+          actor: { kind: 'user', id: `user:${user.id}` },
+          target: `user:${user.id}`,
+          details: { reason: 'password_change_required', passkeyId: passkey.id, ...clientDetails },
+        });
+
+        return { passwordChangeRequired: true, passwordChangeToken };
+      }
       const tokens = await this.tokens.startSession(user, { method: 'webauthn', ...client });
+      // a complete login, as a password login's: the failure counters start over
+      await this.users.recordLogin(user.id);
       await this.emit({
         action: 'webauthn.login',
         outcome: 'success',
@@ -136,7 +153,7 @@ export class PasskeyLoginService {
   private async verify(
     ceremonyId: string,
     credential: PasskeyAuthenticationCredential,
-  ): Promise<{ user: UserSnapshot; passkey: StoredPasskey }> {
+  ): Promise<{ user: UserSnapshot; passkey: StoredPasskey; mustChangePassword: boolean }> {
     const consumed = await this.challenges.consume(ceremonyId, 'authentication');
     if (!consumed.ok) {
       throw new LoginFailure(consumed.reason, consumed.userId);
@@ -199,12 +216,16 @@ export class PasskeyLoginService {
       });
       throw new LoginFailure('counter_not_increased', passkey.userId, passkey.id);
     }
-    const user = await this.users.findActive(passkey.userId);
-    if (!user) {
+    const standing = await this.users.loginStanding(passkey.userId);
+    if (!standing) {
       throw new LoginFailure('user_inactive', passkey.userId, passkey.id);
     }
+    if (standing.locked) {
+      // a lock after failed password logins holds for every way in; a passkey failure does not count towards it
+      throw new LoginFailure('locked', passkey.userId, passkey.id);
+    }
 
-    return { user, passkey };
+    return { user: standing.user, passkey, mustChangePassword: standing.mustChangePassword };
   }
 
   private loadDecoyKey(): Promise<Uint8Array> {

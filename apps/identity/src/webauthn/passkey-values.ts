@@ -22,7 +22,8 @@ export type FailureReason =
   | 'user_handle_mismatch'
   | 'verification_failed'
   | 'counter_not_increased'
-  | 'user_inactive';
+  | 'user_inactive'
+  | 'locked';
 
 /** The WebAuthn user handle of a user: its UUID's 16 bytes, base64url (opaque, no personal data). */
 export function userHandleOf(userId: string): string {

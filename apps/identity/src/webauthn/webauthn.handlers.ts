@@ -2,10 +2,10 @@ import { Controller } from '@nestjs/common';
 import type {
   PasskeyList,
   PasskeyLoginOptionsReply,
+  PasskeyLoginReply,
   PasskeyRegisterOptionsReply,
   PasskeyRemoveReply,
   PasskeySummary,
-  TokenPair,
 } from '@vivified/contracts';
 import {
   ErrorCode,
@@ -62,7 +62,7 @@ export class WebauthnHandlers {
   }
 
   @Handle(subjects.identity.webauthn.loginVerify)
-  loginVerify(@Payload() request: PasskeyLoginVerifyRequest): Promise<TokenPair> {
+  loginVerify(@Payload() request: PasskeyLoginVerifyRequest): Promise<PasskeyLoginReply> {
     return this.login.login(request.ceremonyId, request.credential, {
       ...(request.ip ? { ip: request.ip } : {}),
       ...(request.userAgent ? { userAgent: request.userAgent } : {}),

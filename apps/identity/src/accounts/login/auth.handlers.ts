@@ -1,11 +1,18 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { ChangePasswordRequest, LoginRequest, MeRequest, subjects } from '@vivified/contracts';
+import {
+  ChangePasswordRequest,
+  LoginRequest,
+  MeRequest,
+  RequiredPasswordChangeRequest,
+  subjects,
+} from '@vivified/contracts';
 import type { ChangePasswordReply, LoginReply, UserProfile } from '@vivified/contracts';
 import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
 import { userCaller } from '../caller';
 import { PasswordChangeService } from '../password/password-change.service';
+import { RequiredPasswordChangeService } from '../password/required-password-change.service';
 import { UsersService } from '../users/users.service';
 import { LoginService } from './login.service';
 
@@ -15,6 +22,7 @@ export class AuthHandlers {
     private readonly logins: LoginService,
     private readonly users: UsersService,
     private readonly passwordChanges: PasswordChangeService,
+    private readonly requiredChanges: RequiredPasswordChangeService,
   ) {}
 
   @Handle(subjects.identity.auth.login)
@@ -33,5 +41,11 @@ export class AuthHandlers {
     @Ctx() ctx: NatsRequestContext,
   ): Promise<ChangePasswordReply> {
     return this.passwordChanges.change(userCaller(ctx.principal), body);
+  }
+
+  /** Public: the password-change token in the body is the credential (the service verifies it). */
+  @Handle(subjects.identity.auth.requiredPasswordChange)
+  requiredPasswordChange(@Payload() body: RequiredPasswordChangeRequest): Promise<LoginReply> {
+    return this.requiredChanges.change(body);
   }
 }

@@ -26,6 +26,8 @@ const ANONYMOUS = { kind: 'anonymous', id: 'anonymous' } as const;
 /**
  * Password login with TOTP or backup codes, per-account lockout and per-address throttling (docs/identity.md
  * "Login"). Every attempt is audited with its reason; every failure answers the same error after the same work.
+ * Once the password (and an enrolled second factor) is right, {@link SessionOpener.afterProof} decides what comes
+ * next: a required password change, then a required MFA enrolment, then the session.
  */
 @Injectable()
 export class LoginService {
@@ -98,18 +100,9 @@ export class LoginService {
 
         return { mfaRequired: true };
       }
-    } else if (user.mfaRequired) {
-      const enrollmentToken = await this.sessions.enrollmentToken(user);
-      await this.audit.login({
-        ...this.about(user, ip),
-        outcome: 'denied',
-        reason: 'mfa_enrollment_required',
-      });
-
-      return { mfaEnrollmentRequired: true, enrollmentToken };
     }
 
-    return this.sessions.open(user, method, { ip, userAgent: request.userAgent }, request.password);
+    return this.sessions.afterProof(user, method, { ip, userAgent: request.userAgent }, request.password);
   }
 
   private about(user: LoginCandidate, ip: string | undefined) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { TokenPair } from '@vivified/contracts';
+import type { LoginReply, TokenPair } from '@vivified/contracts';
 
 import type { SessionContext, TokenIssuer } from '../ports';
 import { TOKEN_ISSUER } from '../ports';
@@ -60,8 +60,31 @@ export class SessionOpener {
     return pair;
   }
 
-  /** A token that opens TOTP enrolment for this user only. */
-  enrollmentToken(user: UserRecord): Promise<string> {
-    return this.tokens.enrollmentToken(toSnapshot(user));
+  /**
+   * What a user who has just proved who they are (`method`) gets, in this order: a password-change token when a
+   * one-time password must be changed; an enrolment token when a role needs MFA and none is enrolled (not after a
+   * passkey login, which is multi-factor by itself); else the session. Only the session clears the counters.
+   */
+  async afterProof(
+    user: UserRecord | LoginCandidate,
+    method: SessionContext['method'],
+    client: ClientInfo,
+    password?: string,
+  ): Promise<LoginReply> {
+    const about = { actor: userActor(user.id), target: userTarget(user.id), ip: client.ip };
+    if (user.mustChangePassword) {
+      const passwordChangeToken = await this.tokens.passwordChangeToken(toSnapshot(user), method);
+      await this.audit.login({ ...about, outcome: 'denied', reason: 'password_change_required', method });
+
+      return { passwordChangeRequired: true, passwordChangeToken };
+    }
+    if (user.mfaRequired && !user.mfaEnrolled && method !== 'webauthn') {
+      const enrollmentToken = await this.tokens.enrollmentToken(toSnapshot(user));
+      await this.audit.login({ ...about, outcome: 'denied', reason: 'mfa_enrollment_required' });
+
+      return { mfaEnrollmentRequired: true, enrollmentToken };
+    }
+
+    return this.open(user, method, client, password);
   }
 }

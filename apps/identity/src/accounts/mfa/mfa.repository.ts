@@ -13,6 +13,13 @@ export interface TotpRecord {
   lastStep: number | null;
 }
 
+/** What an MFA reset removed. */
+export interface MfaRemoved {
+  totpRemoved: boolean;
+  backupCodesRemoved: number;
+  passkeysRemoved: number;
+}
+
 /** TOTP secrets and backup codes. */
 @Injectable()
 export class MfaRepository {
@@ -102,6 +109,26 @@ export class MfaRepository {
       await client.query('DELETE FROM backup_codes WHERE user_id = $1', [userId]);
 
       return rowCount === 1;
+    });
+  }
+
+  /**
+   * An admin's MFA reset, in one transaction: removes the user's TOTP (enabled or pending) and backup codes and,
+   * with `passkeys`, every passkey. Answers what was removed.
+   */
+  async reset(userId: string, passkeys: boolean): Promise<MfaRemoved> {
+    return withTransaction(this.pool, async (client) => {
+      const totp = await client.query('DELETE FROM user_totp WHERE user_id = $1', [userId]);
+      const codes = await client.query('DELETE FROM backup_codes WHERE user_id = $1', [userId]);
+      const keys = passkeys
+        ? await client.query('DELETE FROM webauthn_credentials WHERE user_id = $1', [userId])
+        : undefined;
+
+      return {
+        totpRemoved: (totp.rowCount ?? 0) > 0,
+        backupCodesRemoved: codes.rowCount ?? 0,
+        passkeysRemoved: keys?.rowCount ?? 0,
+      };
     });
   }
 

@@ -124,6 +124,12 @@ export class TotpEnrollmentService {
     if (user.mfaEnrolled) {
       throw alreadyEnrolled();
     }
+    if (caller.via === 'enrollment' && user.mustChangePassword) {
+      // password first, then MFA: an enrolment token from before an admin's password reset opens nothing
+      throw new VivifiedError(ErrorCode.Unauthenticated, 'invalid token', {
+        reason: 'password_change_required',
+      });
+    }
 
     return { ...caller, user };
   }

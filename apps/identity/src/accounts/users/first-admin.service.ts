@@ -83,7 +83,7 @@ export class FirstAdminService implements OnApplicationBootstrap {
           kind: 'first-admin',
           username,
           password,
-          note: 'one-time password, shown once and never logged: sign in, enrol TOTP, then change it',
+          note: 'one-time password, shown once and never logged: sign in, change it, then enrol TOTP',
         })}\n`,
       );
     }

@@ -6,19 +6,31 @@ import {
   UserCreateRequest,
   UserGetRequest,
   UserListRequest,
+  UserMfaResetRequest,
+  UserPasswordResetRequest,
   UserSetRolesRequest,
   UserUnlockRequest,
   UserUpdateRequest,
 } from '@vivified/contracts';
-import type { RoleListReply, UserListReply, UserView } from '@vivified/contracts';
+import type {
+  RoleListReply,
+  UserListReply,
+  UserMfaResetReply,
+  UserPasswordResetReply,
+  UserView,
+} from '@vivified/contracts';
 import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
 import { userCaller } from '../caller';
+import { AccountResetService } from './account-reset.service';
 import { UsersService } from './users.service';
 
 @Controller()
 export class UsersHandlers {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly resets: AccountResetService,
+  ) {}
 
   @Handle(subjects.identity.users.list)
   list(@Payload() body: UserListRequest): Promise<UserListReply> {
@@ -48,6 +60,19 @@ export class UsersHandlers {
   @Handle(subjects.identity.users.unlock)
   unlock(@Payload() body: UserUnlockRequest, @Ctx() ctx: NatsRequestContext): Promise<UserView> {
     return this.users.unlock(userCaller(ctx.principal), body.id);
+  }
+
+  @Handle(subjects.identity.users.passwordReset)
+  passwordReset(
+    @Payload() body: UserPasswordResetRequest,
+    @Ctx() ctx: NatsRequestContext,
+  ): Promise<UserPasswordResetReply> {
+    return this.resets.resetPassword(userCaller(ctx.principal), body);
+  }
+
+  @Handle(subjects.identity.users.mfaReset)
+  mfaReset(@Payload() body: UserMfaResetRequest, @Ctx() ctx: NatsRequestContext): Promise<UserMfaResetReply> {
+    return this.resets.resetMfa(userCaller(ctx.principal), body);
   }
 
   @Handle(subjects.identity.roles.list)

@@ -258,6 +258,30 @@ export class UsersRepository {
     );
   }
 
+  /**
+   * Sets the password a login required and clears the must-change flag, only while the flag is set: answers false
+   * when it was not (the change was made already), so one password-change token sets one password.
+   */
+  async setRequiredPassword(id: string, passwordHash: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE users SET password_hash = $2, must_change_password = false, updated_at = now()
+        WHERE id = $1 AND must_change_password`,
+      [id, passwordHash],
+    );
+
+    return rowCount === 1;
+  }
+
+  /** An admin's reset: a one-time password the user must change at its next login. */
+  async setOneTimePassword(id: string, passwordHash: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'UPDATE users SET password_hash = $2, must_change_password = true, updated_at = now() WHERE id = $1',
+      [id, passwordHash],
+    );
+
+    return rowCount === 1;
+  }
+
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
   }
