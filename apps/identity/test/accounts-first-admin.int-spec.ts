@@ -104,11 +104,19 @@ describe('first admin without VIVIFIED_ADMIN_PASSWORD', () => {
     expect(rows[0]?.must_change_password).toBe(true);
   });
 
-  it('the admin logs in with it, enrols TOTP, and `me` says the password must be changed', async () => {
+  it('the admin logs in with it, must change it first, then enrols TOTP and gets tokens', async () => {
     const [password = ''] = oneTimePasswords();
     const first = await client.request(subjects.identity.auth.login, { username: ADMIN, password });
-    expect(first.mfaEnrollmentRequired).toBe(true);
-    const enrollmentToken = first.enrollmentToken as string;
+    // password first: no enrolment token and no tokens while the one-time password stands
+    expect(Object.keys(first).sort()).toEqual(['passwordChangeRequired', 'passwordChangeToken']);
+
+    const changed = await client.request(subjects.identity.auth.requiredPasswordChange, {
+      passwordChangeToken: first.passwordChangeToken as string,
+      newPassword: 'Chief-Chosen-Passphrase-2026',
+    });
+    // then MFA: the admin role requires it
+    expect(Object.keys(changed).sort()).toEqual(['enrollmentToken', 'mfaEnrollmentRequired']);
+    const enrollmentToken = changed.enrollmentToken as string;
     const { secret } = await client.request(subjects.identity.mfa.totpSetup, { enrollmentToken });
     const enabled = await client.request(subjects.identity.mfa.totpEnable, {
       enrollmentToken,
@@ -119,9 +127,13 @@ describe('first admin without VIVIFIED_ADMIN_PASSWORD', () => {
     expect(me).toMatchObject({
       username: ADMIN,
       roles: ['admin'],
-      mustChangePassword: true,
+      mustChangePassword: false,
       mfaEnrolled: true,
     });
+    // the one-time password is gone
+    await expect(
+      client.request(subjects.identity.auth.login, { username: ADMIN, password }),
+    ).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('a later start neither creates another admin nor prints again', async () => {

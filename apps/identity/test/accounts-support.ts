@@ -74,3 +74,17 @@ export async function rejection(call: Promise<unknown>): Promise<VivifiedError> 
   }
   throw new Error('expected the call to fail, it succeeded');
 }
+
+/**
+ * The records of one message on `vivified.audit.>`, each with its own JSON text: a lone record, or the records of a
+ * batch (`{"records":[…]}`, which an emitter sends when several records wait at once, ADR-0007).
+ */
+export function auditRecordsOf<T>(data: Uint8Array): Array<{ record: T; text: string }> {
+  const text = new TextDecoder().decode(data);
+  const parsed = JSON.parse(text) as { records?: unknown };
+  if (Array.isArray(parsed.records)) {
+    return parsed.records.map((record) => ({ record: record as T, text: JSON.stringify(record) }));
+  }
+
+  return [{ record: parsed as T, text }];
+}

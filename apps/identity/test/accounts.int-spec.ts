@@ -13,7 +13,7 @@ import type { Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { rejection, TestAuthenticator } from './accounts-support';
+import { auditRecordsOf, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 
@@ -78,9 +78,10 @@ describe('accounts on identity (password, lockout, TOTP, users)', () => {
     await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
     auditSub = identity.nc.subscribe(subjects.auditRecords.all, {
       callback: (_error, msg) => {
-        const text = new TextDecoder().decode(msg.data);
-        rawAudit.push(text);
-        audit.push(JSON.parse(text) as AuditSeen);
+        for (const { record, text } of auditRecordsOf<AuditSeen>(msg.data)) {
+          rawAudit.push(text);
+          audit.push(record);
+        }
       },
     });
     pg = new Client({ connectionString: identity.db.url, options: '-c search_path=identity,public' });

@@ -13,6 +13,7 @@ import { Secret, TOTP } from 'otpauth';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { auditRecordsOf } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -101,13 +102,23 @@ describe('passkeys (WebAuthn) on identity', () => {
     return identity.client.request(subjects.identity.webauthn.loginOptions, username ? { username } : {});
   }
 
-  function loginVerify(ceremonyId: string, credential: PasskeyAuthenticationCredential): Promise<TokenPair> {
-    return identity.client.request(subjects.identity.webauthn.loginVerify, {
+  /** A passkey login that must open a session (these users have no one-time password): its tokens. */
+  async function loginVerify(
+    ceremonyId: string,
+    credential: PasskeyAuthenticationCredential,
+  ): Promise<TokenPair> {
+    const reply = await identity.client.request(subjects.identity.webauthn.loginVerify, {
       ceremonyId,
       credential,
       ip: '192.0.2.10',
       userAgent: 'webauthn-int-spec',
     });
+    const { accessToken, refreshToken, expiresIn, tokenType } = reply;
+    if (!accessToken || !refreshToken || expiresIn === undefined || tokenType !== 'Bearer') {
+      throw new Error(`expected tokens, got ${Object.keys(reply).join(', ')}`);
+    }
+
+    return { accessToken, refreshToken, expiresIn, tokenType };
   }
 
   async function verifyAccessToken(token: string): Promise<TokenClaims> {
@@ -132,11 +143,11 @@ describe('passkeys (WebAuthn) on identity', () => {
     await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
     auditSub = identity.nc.subscribe(subjects.auditRecords.all, {
       callback: (_error, msg) => {
-        const text = new TextDecoder().decode(msg.data);
-        const record = JSON.parse(text) as AuditSeen;
-        if (record.action.startsWith('webauthn.')) {
-          rawAudit.push(text);
-          audit.push(record);
+        for (const { record, text } of auditRecordsOf<AuditSeen>(msg.data)) {
+          if (record.action.startsWith('webauthn.')) {
+            rawAudit.push(text);
+            audit.push(record);
+          }
         }
       },
     });
