@@ -1,20 +1,23 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import {
   BackupCodesReply,
   ChangePasswordReply,
   ChangePasswordRequest,
+  ErrorCode,
   LoginReply,
   LoginRequest,
   PasskeyList,
   PasskeyLoginOptionsReply,
   PasskeyLoginOptionsRequest,
+  PasskeyLoginReply,
   PasskeyLoginVerifyRequest,
   PasskeyRegisterOptionsReply,
   PasskeyRegisterVerifyRequest,
   PasskeyRemoveReply,
   PasskeySummary,
   RefreshRequest,
+  RequiredPasswordChangeRequest,
   subjects,
   TokenPair,
   TotpDisableReply,
@@ -25,6 +28,7 @@ import {
   TotpSetupRequest,
   UserProfile,
   LogoutRequest,
+  VivifiedError,
 } from '@vivified/contracts';
 
 import type { EdgeCaller } from '../core/core-api';
@@ -92,14 +96,49 @@ export class AuthController {
     return this.core.call(subjects.identity.auth.me, {}, caller);
   }
 
+  /**
+   * Two callers, one route (docs/identity.md "Required password change"): a signed-in user with its bearer token
+   * and `{currentPassword, newPassword}` (every session ends: `ChangePasswordReply`), or a user whose login answered
+   * `passwordChangeRequired`, with `{passwordChangeToken, newPassword}` and no bearer (answers a `LoginReply`:
+   * tokens, or MFA enrolment when its role needs it). Public at the edge because the second has no bearer yet; the
+   * first is authenticated here before its body is looked at, and again by identity's guard.
+   */
   @Post('v1/auth/password')
+  @ApiExtraModels(ChangePasswordRequest, RequiredPasswordChangeRequest)
+  @ApiBody({
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(ChangePasswordRequest) },
+        { $ref: getSchemaPath(RequiredPasswordChangeRequest) },
+      ],
+    },
+  })
   @Endpoint({
-    summary: 'Changes the caller’s own password; every session ends, so sign in again.',
-    body: ChangePasswordRequest,
+    summary:
+      'Changes the own password (bearer + currentPassword; every session ends), or the one a login required ' +
+      '(passwordChangeToken; answers a LoginReply).',
     reply: ChangePasswordReply,
-    auth: true,
+    auth: false,
+    login: true,
   })
   changePassword(@Body() body: unknown, @Caller() caller: EdgeCaller) {
+    const fields = bodyOf(body);
+    if (fields['passwordChangeToken'] !== undefined) {
+      // the token is the credential: the caller's own bearer, if any, is not forwarded with it
+      return this.core.call(
+        subjects.identity.auth.requiredPasswordChange,
+        { ...fields, ...seenBy(caller) },
+        { ip: caller.ip },
+      );
+    }
+    if (!caller.bearer && !caller.apiKey) {
+      throw new VivifiedError(
+        ErrorCode.Unauthenticated,
+        'a bearer token, an API key or a passwordChangeToken is required',
+        { reason: 'token_missing' },
+      );
+    }
+
     return this.core.call(subjects.identity.auth.changePassword, body, caller);
   }
 
@@ -179,9 +218,9 @@ export class AuthController {
 
   @Post('v1/auth/webauthn/login/verify')
   @Endpoint({
-    summary: 'Verifies a passkey assertion; answers tokens.',
+    summary: 'Verifies a passkey assertion; answers tokens (or a password-change token).',
     body: PasskeyLoginVerifyRequest,
-    reply: TokenPair,
+    reply: PasskeyLoginReply,
     auth: false,
     login: true,
   })

@@ -5,6 +5,10 @@ import {
   subjects,
   UserCreateRequest,
   UserListReply,
+  UserMfaResetReply,
+  UserMfaResetRequest,
+  UserPasswordResetReply,
+  UserPasswordResetRequest,
   UserSetRolesRequest,
   UserUpdateRequest,
   UserView,
@@ -84,6 +88,31 @@ export class UsersController {
   @Endpoint({ summary: 'Lifts a lockout.', reply: UserView, auth: true })
   unlock(@Param('id') id: string, @Caller() caller: EdgeCaller) {
     return this.core.call(subjects.identity.users.unlock, { id }, caller);
+  }
+
+  @Post('v1/users/:id/password-reset')
+  @Endpoint({
+    summary:
+      "Sets another user's one-time password (generated and answered once unless given); the user must change " +
+      'it at its next login; ends its sessions and lifts a lockout.',
+    body: UserPasswordResetRequest,
+    reply: UserPasswordResetReply,
+    auth: true,
+  })
+  passwordReset(@Param('id') id: string, @Body() body: unknown, @Caller() caller: EdgeCaller) {
+    return this.core.call(subjects.identity.users.passwordReset, { ...bodyOf(body), id }, caller);
+  }
+
+  @Post('v1/users/:id/mfa-reset')
+  @Endpoint({
+    summary:
+      "Removes another user's TOTP and backup codes (and passkeys with passkeys: true); ends its sessions.",
+    body: UserMfaResetRequest,
+    reply: UserMfaResetReply,
+    auth: true,
+  })
+  mfaReset(@Param('id') id: string, @Body() body: unknown, @Caller() caller: EdgeCaller) {
+    return this.core.call(subjects.identity.users.mfaReset, { ...bodyOf(body), id }, caller);
   }
 
   @Get('v1/roles')
