@@ -327,6 +327,81 @@ describe('gateway HTTP edge with identity behind it', () => {
     expect(again.body['accessToken']).toEqual(expect.any(String));
   });
 
+  it('makes a one-time password be changed before any token; an admin resets passwords and MFA', async () => {
+    const created = await call('POST', '/v1/users', {
+      token: adminToken,
+      body: {
+        username: 'wanda',
+        password: 'Wanda-One-Time-Pass-2026',
+        roles: ['viewer'],
+        mustChangePassword: true,
+      },
+    });
+    expect(created.status).toBe(201);
+    const wandaId = created.body['id'] as string;
+
+    const first = await call('POST', '/v1/auth/login', {
+      body: { username: 'wanda', password: 'Wanda-One-Time-Pass-2026' },
+    });
+    expect(first.status).toBe(200);
+    expect(Object.keys(first.body).sort()).toEqual(['passwordChangeRequired', 'passwordChangeToken']);
+    const passwordChangeToken = first.body['passwordChangeToken'] as string;
+    // the token is no bearer token
+    expect((await call('GET', '/v1/me', { token: passwordChangeToken })).status).toBe(401);
+    // neither a token nor a bearer: 401 before the body is looked at
+    const anonymous = await call('POST', '/v1/auth/password', { body: { newPassword: 'x' } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+
+    const same = await call('POST', '/v1/auth/password', {
+      body: { passwordChangeToken, newPassword: 'Wanda-One-Time-Pass-2026' },
+    });
+    expect(same.status).toBe(400);
+    expect(same.body).toMatchObject({ error: { reason: 'password_unchanged' } });
+    const changed = await call('POST', '/v1/auth/password', {
+      body: { passwordChangeToken, newPassword: 'Wanda-Own-Passphrase-27' },
+    });
+    expect(changed.status).toBe(200);
+    const wandaToken = changed.body['accessToken'] as string;
+    const me = await call('GET', '/v1/me', { token: wandaToken });
+    expect(me.body).toMatchObject({ username: 'wanda', mustChangePassword: false });
+
+    // the admin resets it: a generated one-time password, shown once; the session ends
+    const reset = await call('POST', `/v1/users/${wandaId}/password-reset`, { token: adminToken, body: {} });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ sessionsEnded: 1, user: { id: wandaId, mustChangePassword: true } });
+    const oneTime = reset.body['oneTimePassword'] as string;
+    expect(oneTime).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const refreshed = await call('POST', '/v1/auth/refresh', {
+      body: { refreshToken: changed.body['refreshToken'] },
+    });
+    expect(refreshed.status).toBe(401);
+    const afterReset = await call('POST', '/v1/auth/login', {
+      body: { username: 'wanda', password: oneTime },
+    });
+    expect(afterReset.body).toMatchObject({ passwordChangeRequired: true });
+
+    // not on oneself, and not for a viewer
+    const self = await call('POST', '/v1/users/' + (me.body['id'] as string) + '/mfa-reset', {
+      token: wandaToken,
+      body: {},
+    });
+    expect(self.status).toBe(403);
+    const mfa = await call('POST', `/v1/users/${wandaId}/mfa-reset`, {
+      token: adminToken,
+      body: { passkeys: true },
+    });
+    expect(mfa.status).toBe(200);
+    expect(mfa.body).toMatchObject({ totpRemoved: false, passkeysRemoved: 0 });
+    const adminMe = await call('GET', '/v1/me', { token: adminToken });
+    const ownReset = await call('POST', `/v1/users/${adminMe.body['id'] as string}/password-reset`, {
+      token: adminToken,
+      body: {},
+    });
+    expect(ownReset.status).toBe(409);
+    expect(ownReset.body).toMatchObject({ error: { reason: 'self_reset' } });
+  });
+
   it('authenticates with an API key exchanged at identity', async () => {
     const created = await call('POST', '/v1/api-keys', {
       token: adminToken,

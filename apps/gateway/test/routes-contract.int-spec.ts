@@ -266,6 +266,40 @@ const ROUTES: Row[] = [
   },
   {
     method: 'POST',
+    path: '/v1/auth/password',
+    public:
+      'a login that answered passwordChangeRequired has no bearer yet: its password-change token in the body is ' +
+      'the credential; without one the route wants a bearer token (checked before the body) and identity gates it',
+    request: () => ({
+      method: 'POST',
+      path: '/v1/auth/password',
+      body: { currentPassword: USER_PASSWORD, newPassword: 'Changed-Contract-Pass-27' },
+    }),
+    // neither a password-change token nor a bearer token
+    anonymous: [401],
+    invalid: [
+      {
+        who: 'viewer',
+        request: () => ({
+          method: 'POST',
+          path: '/v1/auth/password',
+          body: { currentPassword: USER_PASSWORD },
+        }),
+        field: 'newPassword',
+      },
+      {
+        who: 'viewer',
+        request: () => ({
+          method: 'POST',
+          path: '/v1/auth/password',
+          body: { passwordChangeToken: 5, newPassword: 'Changed-Contract-Pass-27' },
+        }),
+        field: 'passwordChangeToken',
+      },
+    ],
+  },
+  {
+    method: 'POST',
     path: '/v1/plugins/token',
     public: "the plugin's client secret is the credential",
     request: (c) => ({
@@ -291,25 +325,6 @@ const ROUTES: Row[] = [
     path: '/v1/me',
     request: () => ({ method: 'GET', path: '/v1/me' }),
     gate: { allow: 'viewer', status: 200, deny: ['plugin'] },
-  },
-  {
-    method: 'POST',
-    path: '/v1/auth/password',
-    request: () => ({
-      method: 'POST',
-      path: '/v1/auth/password',
-      body: { currentPassword: USER_PASSWORD, newPassword: 'Changed-Contract-Pass-27' },
-    }),
-    gate: { allow: 'passwordUser', status: 200, deny: ['plugin'] },
-    invalid: {
-      who: 'viewer',
-      request: () => ({
-        method: 'POST',
-        path: '/v1/auth/password',
-        body: { currentPassword: USER_PASSWORD },
-      }),
-      field: 'newPassword',
-    },
   },
   {
     method: 'POST',
@@ -475,6 +490,47 @@ const ROUTES: Row[] = [
       who: 'admin',
       request: () => ({ method: 'POST', path: '/v1/users/nope/unlock' }),
       field: 'id',
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/users/{id}/password-reset',
+    request: (c) => ({
+      method: 'POST',
+      path: `/v1/users/${c.spareUserId}/password-reset`,
+      body: { password: 'Spare-One-Time-Pass-2026' },
+    }),
+    gate: { allow: 'admin', status: 200, deny: ['operator', 'viewer', 'plugin'] },
+    invalid: [
+      {
+        who: 'admin',
+        request: () => ({ method: 'POST', path: '/v1/users/nope/password-reset', body: {} }),
+        field: 'id',
+      },
+      {
+        who: 'admin',
+        request: (c) => ({
+          method: 'POST',
+          path: `/v1/users/${c.spareUserId}/password-reset`,
+          body: { password: 7 },
+        }),
+        field: 'password',
+      },
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/v1/users/{id}/mfa-reset',
+    request: (c) => ({ method: 'POST', path: `/v1/users/${c.spareUserId}/mfa-reset`, body: {} }),
+    gate: { allow: 'admin', status: 200, deny: ['operator', 'viewer', 'plugin'] },
+    invalid: {
+      who: 'admin',
+      request: (c) => ({
+        method: 'POST',
+        path: `/v1/users/${c.spareUserId}/mfa-reset`,
+        body: { passkeys: 'yes' },
+      }),
+      field: 'passkeys',
     },
   },
   {
