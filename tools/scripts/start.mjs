@@ -254,7 +254,7 @@ function adminLines(env) {
   if (state.firstAdmin) {
     return [
       `${state.firstAdmin.username} / ${paint('bold', state.firstAdmin.password)}`,
-      'one-time password, shown only now: log in, enrol TOTP and change it',
+      'one-time password, shown only now: log in, change it, then enrol TOTP',
     ];
   }
 
