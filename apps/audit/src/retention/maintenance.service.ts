@@ -7,6 +7,7 @@ import { AuditMetrics } from '../audit-metrics';
 import { ChainWriter } from '../chain/chain-writer.service';
 import { CheckpointSigner } from '../chain/checkpoint-signer';
 import type { AuditConfig } from '../config';
+import { retentionProblem } from '../config';
 import type { DroppedPartition } from '../store/audit.repository';
 import { VerifyService } from '../verify/verify.service';
 
@@ -32,6 +33,10 @@ export class MaintenanceService implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const problem = retentionProblem(this.config);
+    if (problem) {
+      throw new Error(problem);
+    }
     await this.signer.load();
     await this.writer.ensurePartitionsAhead();
     this.every(this.config.checkpointIntervalSeconds * 1000, async () => {
