@@ -276,7 +276,14 @@ async function main(): Promise<void> {
     await closedLoop(http, HTTP_CONCURRENCY, 1_000);
     const seqHttp = latencyStats(await sequential(http, 1_000));
     const rawThroughput = await closedLoop(raw, HTTP_CONCURRENCY, HTTP_MS);
+    const httpCpu = { gateway: cpuMicros(gateway.pid), bench: process.cpuUsage() };
+    const httpStarted = performance.now();
     const httpThroughput = await closedLoop(http, HTTP_CONCURRENCY, HTTP_MS);
+    const httpWallUs = (performance.now() - httpStarted) * 1000;
+    const benchCpu = process.cpuUsage(httpCpu.bench);
+    // share of one core each process used while the HTTP load ran: which side the figure is bound by
+    const gatewayShare = (cpuMicros(gateway.pid) - httpCpu.gateway) / httpWallUs;
+    const benchShare = (benchCpu.user + benchCpu.system) / httpWallUs;
     await pool.close();
     console.log(
       `added by the lane      p50 +${((laneStats.p50 - rawStats.p50) / 1000).toFixed(3)} ms   p99 +${((laneStats.p99 - rawStats.p99) / 1000).toFixed(3)} ms` +
@@ -287,6 +294,11 @@ async function main(): Promise<void> {
       `HTTP API, JWT + policy ${httpThroughput.toFixed(0).padStart(6)} requests/s   raw NATS request/reply ` +
         `${rawThroughput.toFixed(0)}/s   ratio ${(httpThroughput / rawThroughput).toFixed(2)}   ` +
         `(${HTTP_CONCURRENCY} in flight, POST /v1/rpc/${TARGET}/echo with a plugin token)`,
+    );
+    console.log(
+      `  while it ran: gateway ${(gatewayShare * 100).toFixed(0)} % of a core ` +
+        `(${((gatewayShare * 1e6) / httpThroughput).toFixed(0)} µs per request), load generator and target ` +
+        `${(benchShare * 100).toFixed(0)} % of a core`,
     );
   } finally {
     await Promise.allSettled(connections.map((nc) => nc.drain()));
