@@ -1,14 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import type { AuditRecord, SubscriptionListReply } from '@vivified/contracts';
 import { buckets, dynamicSubjects, ErrorCode, streams, subjects, VivifiedError } from '@vivified/contracts';
-import { freePort, waitFor } from '@vivified/testing';
+import type { TestCertificate } from '@vivified/testing';
+import { freePort, selfSignedCertificate, waitFor } from '@vivified/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '../src/delivery/webhook-signature';
@@ -20,7 +17,7 @@ const HOOK_HOST = 'hooks.vivified.test';
 let harness: RouterHarness;
 let hookServer: Server;
 let hookPort: number;
-let certDir: string;
+let cert: TestCertificate;
 const hookRequests: Array<{ body: string; signature?: string; timestamp?: string; traceparent?: string }> =
   [];
 
@@ -70,52 +67,26 @@ async function auditWhere(predicate: (record: AuditRecord) => boolean): Promise<
 }
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), 'vivified-hook-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(certDir, 'key.pem'),
-      '-out',
-      join(certDir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${HOOK_HOST}`,
-      '-addext',
-      `subjectAltName=DNS:${HOOK_HOST}`,
-    ],
-    { stdio: 'ignore' },
-  );
+  cert = selfSignedCertificate([HOOK_HOST]);
   hookPort = await freePort();
-  hookServer = createServer(
-    { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) },
-    (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        hookRequests.push({
-          body: Buffer.concat(chunks).toString('utf8'),
-          signature: req.headers[SIGNATURE_HEADER.toLowerCase()] as string | undefined,
-          timestamp: req.headers[TIMESTAMP_HEADER.toLowerCase()] as string | undefined,
-          traceparent: req.headers.traceparent as string | undefined,
-        });
-        res.writeHead(204).end();
+  hookServer = createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      hookRequests.push({
+        body: Buffer.concat(chunks).toString('utf8'),
+        signature: req.headers[SIGNATURE_HEADER.toLowerCase()] as string | undefined,
+        timestamp: req.headers[TIMESTAMP_HEADER.toLowerCase()] as string | undefined,
+        traceparent: req.headers.traceparent as string | undefined,
       });
-    },
-  );
+      res.writeHead(204).end();
+    });
+  });
   await new Promise<void>((resolve) => hookServer.listen(hookPort, '127.0.0.1', resolve));
   harness = await RouterHarness.start({
     VIVIFIED_EVENTS_MAX_DELIVERIES: '3',
     VIVIFIED_EVENTS_QUARANTINE_AFTER: '6',
-    VIVIFIED_EVENTS_WEBHOOK_CA_FILE: join(certDir, 'cert.pem'),
+    VIVIFIED_EVENTS_WEBHOOK_CA_FILE: cert.certFile,
     VIVIFIED_EVENTS_WEBHOOK_RESOLVE: `${HOOK_HOST}=127.0.0.1`,
     VIVIFIED_PROXY_TEST_ALLOW_RANGES: '127.0.0.0/8',
   });
@@ -124,7 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.stop();
   await new Promise((resolve) => hookServer?.close(resolve));
-  rmSync(certDir, { recursive: true, force: true });
+  cert?.remove();
 });
 
 describe('publish', () => {

@@ -1,14 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 
 import type { SubscriptionListReply } from '@vivified/contracts';
 import { dynamicSubjects, streams, subjects } from '@vivified/contracts';
-import { freePort, waitFor } from '@vivified/testing';
+import type { TestCertificate } from '@vivified/testing';
+import { freePort, selfSignedCertificate, waitFor } from '@vivified/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RouterHarness } from './harness';
@@ -40,7 +38,7 @@ const networkAddress = localNetworkAddress();
 let harness: RouterHarness;
 let server: Server;
 let port: number;
-let certDir: string;
+let cert: TestCertificate;
 const requests: Array<{ path: string; local: string }> = [];
 
 async function adminToken(): Promise<string> {
@@ -73,46 +71,19 @@ async function httpSubscriber(type: string, publisher: string, subscriber: strin
 }
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), 'vivified-egress-'));
-  const names = [LOOP_HOST, META_HOST, NET_HOST].map((name) => `DNS:${name}`).join(',');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(certDir, 'key.pem'),
-      '-out',
-      join(certDir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${NET_HOST}`,
-      '-addext',
-      `subjectAltName=${names}`,
-    ],
-    { stdio: 'ignore' },
-  );
+  cert = selfSignedCertificate([NET_HOST, LOOP_HOST, META_HOST]);
   port = await freePort();
   // one server on every interface: loopback requests would reach it too, so "zero requests" is observable
-  server = createServer(
-    { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) },
-    (req, res) => {
-      requests.push({ path: req.url ?? '', local: req.socket.localAddress ?? '' });
-      req.resume();
-      req.on('end', () => res.writeHead(204).end());
-    },
-  );
+  server = createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
+    requests.push({ path: req.url ?? '', local: req.socket.localAddress ?? '' });
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
   await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', resolve));
   harness = await RouterHarness.start({
     VIVIFIED_EVENTS_MAX_DELIVERIES: '2',
     VIVIFIED_EVENTS_QUARANTINE_AFTER: '100',
-    VIVIFIED_EVENTS_WEBHOOK_CA_FILE: join(certDir, 'cert.pem'),
+    VIVIFIED_EVENTS_WEBHOOK_CA_FILE: cert.certFile,
     VIVIFIED_EVENTS_WEBHOOK_RESOLVE: [
       `${LOOP_HOST}=127.0.0.1`,
       `${META_HOST}=169.254.169.254`,
@@ -126,7 +97,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.stop();
   await new Promise((resolve) => server?.close(resolve));
-  rmSync(certDir, { recursive: true, force: true });
+  cert?.remove();
 });
 
 describe('webhook egress', () => {

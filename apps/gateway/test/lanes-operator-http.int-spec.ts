@@ -1,12 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import type { LookupAddress } from 'node:dns';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Server } from 'node:https';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import type { CallKeyReply, ManifestOperation } from '@vivified/contracts';
 import {
@@ -18,6 +14,8 @@ import {
 } from '@vivified/contracts';
 import { VivifiedClient } from '@vivified/nats-transport';
 import { importJWK, jwtVerify } from 'jose';
+import type { TestCertificate } from '@vivified/testing';
+import { selfSignedCertificate } from '@vivified/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TargetBreakers } from '../src/lanes/operator/target-breakers';
@@ -60,7 +58,7 @@ describe('operator lane to HTTP plugins', () => {
   let harness: LanesHarness;
   let caller: VivifiedClient;
   let callerToken: string;
-  let certDir: string;
+  let cert: TestCertificate;
   let server: Server;
   let port: number;
   const hits: Hit[] = [];
@@ -76,85 +74,59 @@ describe('operator lane to HTTP plugins', () => {
   const hitsOf = (host: string) => hits.filter((hit) => hit.headers.host?.startsWith(host));
 
   beforeAll(async () => {
-    certDir = mkdtempSync(join(tmpdir(), 'vivified-rpc-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(certDir, 'key.pem'),
-        '-out',
-        join(certDir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        `/CN=${HOST}`,
-        '-addext',
-        `subjectAltName=DNS:${HOST},DNS:${FLAKY_HOST},DNS:hidden.example.org`,
-      ],
-      { stdio: 'ignore' },
-    );
-    server = createServer(
-      { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) },
-      (request, response) => {
-        const chunks: Buffer[] = [];
-        request.on('data', (chunk: Buffer) => chunks.push(chunk));
-        request.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          const path = request.url ?? '/';
-          hits.push({ method: request.method ?? '', path, headers: request.headers, body });
-          const json = (status: number, value: unknown) =>
-            response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-          if (request.headers.host?.startsWith(FLAKY_HOST)) {
-            json(flaky === 'fail' ? 500 : 200, flaky === 'fail' ? { oops: true } : { pong: true });
+    cert = selfSignedCertificate([HOST, FLAKY_HOST, 'hidden.example.org']);
+    server = createServer({ key: cert.key, cert: cert.cert }, (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const path = request.url ?? '/';
+        hits.push({ method: request.method ?? '', path, headers: request.headers, body });
+        const json = (status: number, value: unknown) =>
+          response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        if (request.headers.host?.startsWith(FLAKY_HOST)) {
+          json(flaky === 'fail' ? 500 : 200, flaky === 'fail' ? { oops: true } : { pong: true });
 
-            return;
-          }
-          switch (path.split('/').pop() ?? '') {
-            case 'get_user':
-              json(200, { id: 'u-1', name: 'Ada', echo: JSON.parse(body || '{}') as unknown });
-              break;
-            case 'missing':
-              json(404, { error: { code: 'NOT_FOUND', message: 'no such user', reason: 'user_unknown' } });
-              break;
-            case 'conflict':
-              response.writeHead(409, { 'content-type': 'text/plain' }).end('busy');
-              break;
-            case 'pretend_internal':
-              // a 4xx claiming a 5xx code is not taken at its word
-              json(400, { error: { code: 'CIRCUIT_OPEN', message: 'nope' } });
-              break;
-            case 'lookup':
-              if (unavailableOnce) {
-                unavailableOnce = false;
-                json(503, {});
-              } else {
-                json(200, { found: true });
-              }
-              break;
-            case 'big':
-              json(200, { blob: 'x'.repeat(MAX_BODY * 2) });
-              break;
-            case 'slow':
-              setTimeout(() => json(200, { late: true }), 1_500);
-              break;
-            default:
-              json(404, {});
-          }
-        });
-      },
-    );
+          return;
+        }
+        switch (path.split('/').pop() ?? '') {
+          case 'get_user':
+            json(200, { id: 'u-1', name: 'Ada', echo: JSON.parse(body || '{}') as unknown });
+            break;
+          case 'missing':
+            json(404, { error: { code: 'NOT_FOUND', message: 'no such user', reason: 'user_unknown' } });
+            break;
+          case 'conflict':
+            response.writeHead(409, { 'content-type': 'text/plain' }).end('busy');
+            break;
+          case 'pretend_internal':
+            // a 4xx claiming a 5xx code is not taken at its word
+            json(400, { error: { code: 'CIRCUIT_OPEN', message: 'nope' } });
+            break;
+          case 'lookup':
+            if (unavailableOnce) {
+              unavailableOnce = false;
+              json(503, {});
+            } else {
+              json(200, { found: true });
+            }
+            break;
+          case 'big':
+            json(200, { blob: 'x'.repeat(MAX_BODY * 2) });
+            break;
+          case 'slow':
+            setTimeout(() => json(200, { late: true }), 1_500);
+            break;
+          default:
+            json(404, {});
+        }
+      });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
     harness = await LanesHarness.start({
       VIVIFIED_PROXY_TEST_ALLOW_RANGES: '127.0.0.0/8',
-      VIVIFIED_LANE_HTTP_CA_FILE: join(certDir, 'cert.pem'),
+      VIVIFIED_LANE_HTTP_CA_FILE: cert.certFile,
       VIVIFIED_LANE_HTTP_MAX_BODY: String(MAX_BODY),
       VIVIFIED_LANE_BREAKER_CONSECUTIVE: '3',
       VIVIFIED_LANE_BREAKER_HALF_OPEN_MS: '600',
@@ -214,9 +186,7 @@ describe('operator lane to HTTP plugins', () => {
     await harness?.stop();
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
-    if (certDir) {
-      rmSync(certDir, { recursive: true, force: true });
-    }
+    cert?.remove();
   });
 
   it('POSTs an allowed call to <webhook>/rpc/<operation> and answers the response body', async () => {

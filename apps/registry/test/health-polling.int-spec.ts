@@ -1,15 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import type { AuditRecord } from '@vivified/contracts';
 import { streams, subjects } from '@vivified/contracts';
 import { ensureStream } from '@vivified/nats-transport';
 import { EgressResolver } from '@vivified/egress';
-import { freePort, readAuditStream, waitFor } from '@vivified/testing';
+import type { TestCertificate } from '@vivified/testing';
+import { freePort, readAuditStream, selfSignedCertificate, waitFor } from '@vivified/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -30,7 +27,7 @@ describe('registry: HTTP health polling', () => {
   let h: RegistryHarness;
   let server: Server;
   let port: number;
-  let certDir: string;
+  let cert: TestCertificate;
   let mode: 'ok' | 'fail' = 'ok';
   let inFlight = 0;
   let maxInFlight = 0;
@@ -66,50 +63,24 @@ describe('registry: HTTP health polling', () => {
     );
 
   beforeAll(async () => {
-    certDir = mkdtempSync(join(tmpdir(), 'vivified-health-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(certDir, 'key.pem'),
-        '-out',
-        join(certDir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        `/CN=${PLUGIN_HOST}`,
-        '-addext',
-        `subjectAltName=DNS:${PLUGIN_HOST},DNS:${METADATA_HOST}`,
-      ],
-      { stdio: 'ignore' },
-    );
+    cert = selfSignedCertificate([PLUGIN_HOST, METADATA_HOST]);
     port = await freePort();
-    server = createServer(
-      { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) },
-      (req, res) => {
-        requests.push({ path: req.url ?? '', at: Date.now() });
-        inFlight += 1;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        res.on('finish', () => (inFlight -= 1));
-        if (mode === 'ok') {
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-        } else {
-          res.writeHead(503).end();
-        }
-      },
-    );
+    server = createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
+      requests.push({ path: req.url ?? '', at: Date.now() });
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      res.on('finish', () => (inFlight -= 1));
+      if (mode === 'ok') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      } else {
+        res.writeHead(503).end();
+      }
+    });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     h = await startRegistry({
       env: {
         VIVIFIED_PROXY_TEST_ALLOW_RANGES: '127.0.0.0/8',
-        VIVIFIED_REGISTRY_HEALTH_CA_FILE: join(certDir, 'cert.pem'),
+        VIVIFIED_REGISTRY_HEALTH_CA_FILE: cert.certFile,
         VIVIFIED_REGISTRY_HEALTH_POLL_TIMEOUT_MS: '2000',
       },
     });
@@ -140,7 +111,7 @@ describe('registry: HTTP health polling', () => {
   afterAll(async () => {
     await h?.stop();
     await new Promise((resolve) => server?.close(resolve));
-    rmSync(certDir, { recursive: true, force: true });
+    cert?.remove();
   });
 
   it('polls the health path on the webhook origin: healthy, then unhealthy when it fails, healthy again', async () => {

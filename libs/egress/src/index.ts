@@ -12,5 +12,7 @@ export {
 export { pluginNetworkRangesField } from './config';
 export type { CheckedAddress, ConnectLookup, EgressGuardOptions } from './egress-guard';
 export { EgressGuard, readCapped, typedCause } from './egress-guard';
+export { egressError, isTimeout } from './egress-error';
+export type { EgressErrorWords } from './egress-error';
 export type { HostLookup } from './resolver';
 export { EgressResolver, fixedLookup, systemLookup } from './resolver';

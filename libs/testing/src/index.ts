@@ -1,4 +1,6 @@
 export { natsServerBinary, startNatsServer } from './nats-server';
+export { selfSignedCertificate } from './certificate';
+export type { TestCertificate } from './certificate';
 export { startBuiltService } from './built-service';
 export type { BuiltService, BuiltServiceOptions } from './built-service';
 export { readAuditStream } from './audit-trail';

@@ -5,13 +5,13 @@ import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import {
   AddressPolicy,
   EgressGuard,
+  egressError,
   fixedLookup,
   readCapped,
   testAllowance,
-  typedCause,
 } from '@vivified/egress';
 import type { HostLookup } from '@vivified/egress';
-import { Agent, errors, request } from 'undici';
+import { Agent, request } from 'undici';
 
 import type { EventRouterConfig } from '../config';
 
@@ -111,29 +111,9 @@ export function isAddressRefusal(error: unknown): error is VivifiedError {
 }
 
 function webhookError(error: unknown): VivifiedError {
-  const typed = typedCause(error);
-  if (typed) {
-    return typed;
-  }
-  if (error instanceof errors.ResponseExceededMaxSizeError) {
-    return new VivifiedError(ErrorCode.PayloadTooLarge, 'the webhook reply is too large', {
-      reason: 'response_too_large',
-    });
-  }
-  if (
-    error instanceof errors.HeadersTimeoutError ||
-    error instanceof errors.BodyTimeoutError ||
-    error instanceof errors.ConnectTimeoutError ||
-    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-  ) {
-    return new VivifiedError(ErrorCode.Timeout, 'the webhook did not answer in time', {
-      reason: 'webhook_timeout',
-      cause: error,
-    });
-  }
-
-  return new VivifiedError(ErrorCode.Unavailable, 'the webhook is unreachable', {
-    reason: 'webhook_unreachable',
-    cause: error,
+  return egressError(error, {
+    peer: 'the webhook',
+    timeoutReason: 'webhook_timeout',
+    unreachableReason: 'webhook_unreachable',
   });
 }

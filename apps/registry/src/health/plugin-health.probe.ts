@@ -3,8 +3,8 @@ import { rootCertificates } from 'node:tls';
 
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import type { HostLookup } from '@vivified/egress';
-import { AddressPolicy, EgressGuard, readCapped, testAllowance, typedCause } from '@vivified/egress';
-import { Agent, errors, request } from 'undici';
+import { AddressPolicy, EgressGuard, egressError, readCapped, testAllowance } from '@vivified/egress';
+import { Agent, request } from 'undici';
 
 import type { RegistryServiceConfig } from '../registry.config';
 
@@ -124,27 +124,9 @@ function reportedStatus(contentType: string | string[] | undefined, body: Buffer
 }
 
 function probeError(error: unknown): VivifiedError {
-  const typed = typedCause(error);
-  if (typed) {
-    return typed;
-  }
-  if (error instanceof errors.ResponseExceededMaxSizeError) {
-    return new VivifiedError(ErrorCode.PayloadTooLarge, 'the health answer is too large', {
-      reason: 'response_too_large',
-    });
-  }
-  if (
-    error instanceof errors.HeadersTimeoutError ||
-    error instanceof errors.BodyTimeoutError ||
-    error instanceof errors.ConnectTimeoutError ||
-    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-  ) {
-    return new VivifiedError(ErrorCode.Timeout, 'the health check did not answer in time', {
-      reason: 'health_timeout',
-    });
-  }
-
-  return new VivifiedError(ErrorCode.Unavailable, 'the health check is unreachable', {
-    reason: 'health_unreachable',
+  return egressError(error, {
+    peer: 'the health check',
+    timeoutReason: 'health_timeout',
+    unreachableReason: 'health_unreachable',
   });
 }

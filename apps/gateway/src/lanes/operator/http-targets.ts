@@ -6,9 +6,9 @@ import type { EgressResolver } from '@vivified/egress';
 import {
   AddressPolicy,
   EgressGuard,
+  egressError,
   readCapped as readBody,
   testAllowance,
-  typedCause,
 } from '@vivified/egress';
 import { Agent, errors, request } from 'undici';
 
@@ -183,27 +183,13 @@ function targetError(status: number, body: Uint8Array | undefined): VivifiedErro
 
 /** The typed error of a failed attempt (connection, timeout, size, address refusal). */
 function attemptError(error: unknown, callers: boolean): VivifiedError {
-  const typed = typedCause(error);
-  if (typed) {
-    return typed;
-  }
   if (error instanceof errors.ResponseExceededMaxSizeError) {
     return tooLarge();
   }
-  if (
-    error instanceof errors.HeadersTimeoutError ||
-    error instanceof errors.BodyTimeoutError ||
-    error instanceof errors.ConnectTimeoutError ||
-    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-  ) {
-    return new VivifiedError(ErrorCode.Timeout, 'no reply from the target in time', {
-      ...(callers ? { reason: CALLER_DEADLINE } : {}),
-      cause: error,
-    });
-  }
 
-  return new VivifiedError(ErrorCode.Unavailable, 'the target is unreachable', {
-    reason: 'target_unreachable',
-    cause: error,
+  return egressError(error, {
+    peer: 'the target',
+    ...(callers ? { timeoutReason: CALLER_DEADLINE } : {}),
+    unreachableReason: 'target_unreachable',
   });
 }

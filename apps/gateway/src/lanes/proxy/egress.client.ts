@@ -2,7 +2,8 @@ import type { LookupAddress } from 'node:dns';
 
 import { Injectable } from '@nestjs/common';
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
-import { Agent, errors, request } from 'undici';
+import { egressError } from '@vivified/egress';
+import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 
 /** The resolver lives in @vivified/egress (shared with the event-router and registry); re-exported for the lanes. */
@@ -94,28 +95,9 @@ export class EgressClient {
 }
 
 function upstreamError(error: unknown): VivifiedError {
-  if (error instanceof VivifiedError) {
-    return error;
-  }
-  if (error instanceof errors.ResponseExceededMaxSizeError) {
-    return new VivifiedError(ErrorCode.PayloadTooLarge, 'upstream response too large', {
-      reason: 'response_too_large',
-    });
-  }
-  if (
-    error instanceof errors.HeadersTimeoutError ||
-    error instanceof errors.BodyTimeoutError ||
-    error instanceof errors.ConnectTimeoutError ||
-    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-  ) {
-    return new VivifiedError(ErrorCode.Timeout, 'upstream did not answer in time', {
-      reason: 'upstream_timeout',
-      cause: error,
-    });
-  }
-
-  return new VivifiedError(ErrorCode.Unavailable, 'upstream unreachable', {
-    reason: 'upstream_failed',
-    cause: error,
+  return egressError(error, {
+    peer: 'upstream',
+    timeoutReason: 'upstream_timeout',
+    unreachableReason: 'upstream_failed',
   });
 }
