@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
-import { PG_POOL } from '@vivified/service-kit';
+import { PG_POOL, withTransaction } from '@vivified/service-kit';
 import type { Pool, PoolClient } from 'pg';
 
 /** The current rule set; version 0 (no rules, no author) before the first change. */
@@ -127,25 +127,14 @@ export class RulesRepository {
     return toCurrent(rows[0]);
   }
 
-  private async locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let healthy = true;
-    try {
-      await client.query('BEGIN');
+  private locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, async (client) => {
       await client.query(RULES_LOCK);
-      const result = await work(client);
-      await client.query('COMMIT');
 
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        healthy = false;
-      });
+      return work(client);
+    }).catch((error: unknown) => {
       throw translate(error);
-    } finally {
-      // a connection whose rollback failed may be mid-transaction: destroy it rather than reuse it
-      client.release(!healthy);
-    }
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PluginHealth, PluginStatus } from '@vivified/contracts';
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
-import { PG_POOL } from '@vivified/service-kit';
+import { PG_POOL, withTransaction } from '@vivified/service-kit';
 import type { Pool, PoolClient } from 'pg';
 
 import type { PluginRecord, SensitiveSet, StoredManifest } from './plugin-record';
@@ -69,23 +69,8 @@ export class PluginsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
-  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let healthy = true;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        healthy = false;
-      });
-      throw error;
-    } finally {
-      client.release(!healthy);
-    }
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, work);
   }
 
   /** The plugin, its row locked until the transaction ends. */
