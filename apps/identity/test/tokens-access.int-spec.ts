@@ -233,6 +233,28 @@ describe('identity tokens: plugin, service and API-key tokens', () => {
       expect(revoked.reason).toBe('api_key_revoked');
     });
 
+    it('gives no token for a key while its owner must change the password, and again once it is changed', async () => {
+      const { user, token } = await userToken(['operator']);
+      const created = await identity.client.request(
+        subjects.identity.apiKeys.create,
+        { name: 'deploy', scopes: ['viewer'] },
+        { token },
+      );
+      await identity.sql('UPDATE users SET must_change_password = true WHERE id = $1', [user.id]);
+
+      const flagged = await refusal(
+        identity.client.request(subjects.identity.tokens.apiKey, { apiKey: created.apiKey }),
+      );
+      expect(flagged.code).toBe(ErrorCode.Unauthenticated);
+      expect(flagged.reason).toBe('password_change_required');
+
+      await identity.sql('UPDATE users SET must_change_password = false WHERE id = $1', [user.id]);
+      const exchanged = await identity.client.request(subjects.identity.tokens.apiKey, {
+        apiKey: created.apiKey,
+      });
+      expect(exchanged.accessToken).toEqual(expect.any(String));
+    });
+
     it('refuses scopes the owner does not hold and keys of another user', async () => {
       const { token } = await userToken(['viewer']);
       const other = await userToken(['viewer']);

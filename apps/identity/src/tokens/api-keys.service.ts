@@ -140,9 +140,12 @@ export class ApiKeysService {
     }
     const now = this.clock.now();
     const refusal = row.revokedAt ? 'api_key_revoked' : row.expiresAt <= now ? 'api_key_expired' : undefined;
-    const user = refusal ? undefined : await this.users.findActive(row.userId);
+    const standing = refusal ? undefined : await this.users.loginStanding(row.userId);
+    // an account flagged to change its password (an admin reset it, or it never set its own) gets no token from a
+    // key either until its owner has chosen a password: a reset after a suspected compromise covers its keys too
+    const user = standing && !standing.mustChangePassword ? standing.user : undefined;
     if (refusal || !user) {
-      const reason = refusal ?? 'user_inactive';
+      const reason = refusal ?? (standing ? 'password_change_required' : 'user_inactive');
       await this.emit('api_key.use', 'denied', row.userId, row.id, { reason });
       throw invalidKey(reason);
     }
