@@ -1304,6 +1304,20 @@ describe('HTTP contract of every gateway route', () => {
     expect(checked).toBeGreaterThanOrEqual(40);
   });
 
+  it('changes a password with a bearer token for a user, and refuses a plugin with 403', async () => {
+    const body = { currentPassword: USER_PASSWORD, newPassword: 'Changed-Contract-Pass-31' };
+    const denied = await call({ method: 'POST', path: '/v1/auth/password', token: ctx.tokens.plugin, body });
+    expectEnvelope(denied, 403, 'POLICY_DENIED', 'a plugin changing a password');
+
+    const changed = await call({
+      method: 'POST',
+      path: '/v1/auth/password',
+      token: ctx.tokens.passwordUser,
+      body,
+    });
+    expect(changed.status, changed.text).toBe(200);
+  });
+
   it('sends rate-limit headers and limits each principal on its own', async () => {
     const first = await call({ method: 'GET', path: '/v1/events/types', token: ctx.tokens.viewer });
     expect(first.status).toBe(200);
