@@ -12,7 +12,9 @@ export type TokenRejection =
   | 'token_not_yet_valid'
   | 'issuer_mismatch'
   | 'audience_mismatch'
-  | 'claims_invalid';
+  | 'claims_invalid'
+  /** A user token issued before the user's tokens were revoked, or of a deactivated user (the policy sidecar). */
+  | 'token_revoked';
 
 /** Why an authenticated caller was refused (the `reason` of a `POLICY_DENIED` error). */
 export type AccessDenial =

@@ -320,3 +320,8 @@ export {
   UserPasswordResetRequest,
 } from './identity/accounts.rpc';
 export { PasskeyLoginReply } from './identity/webauthn.rpc';
+export {
+  SessionRevocationEntry,
+  sessionRevocationKey,
+  userIdOfSessionRevocationKey,
+} from './identity/sessions';

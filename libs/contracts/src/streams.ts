@@ -123,6 +123,8 @@ export const buckets = {
   eventTypes: { name: 'vivified_event_types', owner: 'event-router', history: 5, storage: 'file', ttlMs: 0 },
   /** Operator-lane circuit breaker state per target plugin, for the console (written by the gateway). */
   breakers: { name: 'vivified_breakers', owner: 'gateway', history: 1, storage: 'memory', ttlMs: 0 },
+  /** User id → `{ active, validAfter }`: the user's access tokens cut short (deactivation, password, MFA, roles). */
+  sessions: { name: 'vivified_sessions', owner: 'identity', history: 1, storage: 'file', ttlMs: 0 },
 } as const satisfies Record<string, BucketDefinition>;
 
 /** The streams a service owns. */
