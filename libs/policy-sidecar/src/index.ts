@@ -12,5 +12,11 @@ export type {
   PolicySidecarOptions,
 } from './policy-sidecar';
 export { redactFields } from './redact';
+export { SessionRevocationStore } from './session-revocation-store';
+export type {
+  SessionRevocationLookup,
+  SessionRevocationStoreOptions,
+  UserTokenStanding,
+} from './session-revocation-store';
 export { startPolicySidecar } from './start-policy-sidecar';
 export type { RunningPolicySidecar, StartPolicySidecarOptions } from './start-policy-sidecar';

@@ -11,6 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { PolicySidecarMetrics } from './metrics';
 import type { DecisionAuditInput, DecisionAuditSink } from './policy-sidecar';
 import { PolicySidecar } from './policy-sidecar';
+import type { SessionRevocationLookup, UserTokenStanding } from './session-revocation-store';
 
 const USER_ID = '3f1c8a52-9d0e-4f57-8b43-2f5d3f0a9c11';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -22,14 +23,41 @@ class FakeVerifier implements BearerVerifier {
     if (token === 'forged') {
       return Promise.reject(invalidToken('signature_invalid'));
     }
-    const principal = JSON.parse(Buffer.from(token, 'base64url').toString()) as Principal;
+    const { iat, ...principal } = JSON.parse(Buffer.from(token, 'base64url').toString()) as Principal & {
+      iat: number;
+    };
 
-    return Promise.resolve({ principal, claims: {} as VerifiedToken['claims'] });
+    return Promise.resolve({ principal, claims: { iat } as VerifiedToken['claims'] });
   }
 }
 
-function tokenOf(kind: Principal['kind'], id: string, traits: string[] = []): string {
-  return Buffer.from(JSON.stringify({ kind, id, traits, roles: [] })).toString('base64url');
+/** Tokens of these tests are issued at this second unless a test says otherwise. */
+const ISSUED_AT = 1_900_000_000;
+
+function tokenOf(kind: Principal['kind'], id: string, traits: string[] = [], iat = ISSUED_AT): string {
+  return Buffer.from(JSON.stringify({ kind, id, traits, roles: [], iat })).toString('base64url');
+}
+
+/** The `vivified_sessions` entries, as the store holds them (its `standing` rules). */
+class Sessions implements SessionRevocationLookup {
+  readonly entries = new Map<string, { active: boolean; validAfter: number }>();
+  readonly asked: string[] = [];
+  unavailable = false;
+  standing(userId: string, issuedAt: number): UserTokenStanding {
+    this.asked.push(userId);
+    if (this.unavailable) {
+      return 'unavailable';
+    }
+    const entry = this.entries.get(userId);
+    if (!entry) {
+      return 'valid';
+    }
+    if (!entry.active) {
+      return 'user_inactive';
+    }
+
+    return issuedAt < entry.validAfter ? 'revoked' : 'valid';
+  }
 }
 
 class RecordingAudit implements DecisionAuditSink {
@@ -114,6 +142,7 @@ describe(PolicySidecar.name, () => {
   let audit: RecordingAudit;
   let metrics: RecordingMetrics;
   let plugins: Plugins;
+  let sessions: Sessions;
   let engine: CachedPolicyEngine;
   let sut: PolicySidecar;
   const admin = tokenOf('user', USER_ID, ['admin', 'user_manager', 'viewer']);
@@ -125,6 +154,7 @@ describe(PolicySidecar.name, () => {
     sut = new PolicySidecar({
       verifier: new FakeVerifier(),
       plugins,
+      sessions,
       decider: engine,
       audit,
       metrics,
@@ -136,6 +166,7 @@ describe(PolicySidecar.name, () => {
     audit = new RecordingAudit();
     metrics = new RecordingMetrics();
     plugins = new Plugins();
+    sessions = new Sessions();
     build();
   });
 
@@ -153,6 +184,83 @@ describe(PolicySidecar.name, () => {
 
       expect(error.code).toBe(ErrorCode.Unauthenticated);
       expect(error.reason).toBe('signature_invalid');
+    });
+  });
+
+  describe('revoked user tokens', () => {
+    const list = { action: 'identity.user.list', kinds: ['user' as const] };
+
+    it("refuses a user token issued before the user's validAfter with UNAUTHENTICATED token_revoked, audited", async () => {
+      sessions.entries.set(USER_ID, { active: true, validAfter: ISSUED_AT + 1 });
+
+      const error = await refusal(
+        sut.authorize(guardInput(list, { token: admin, traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` })),
+      );
+
+      expect(error.code).toBe(ErrorCode.Unauthenticated);
+      expect(error.reason).toBe('token_revoked');
+      expect(error.auditId).toBe('audit-1');
+      expect(audit.records).toHaveLength(1);
+      expect(audit.records[0]).toMatchObject({
+        category: 'policy',
+        action: 'policy.decide',
+        outcome: 'denied',
+        actor: { kind: 'user', id: `user:${USER_ID}` },
+        details: { effect: 'deny', ruleId: 'user_token_revoked', reason: 'token_revoked', traceId: TRACE_ID },
+      });
+      expect(metrics.decisions).toEqual(['deny/user_token_revoked']);
+    });
+
+    it('lets a token issued in the very second of validAfter through (a login right after the change)', async () => {
+      sessions.entries.set(USER_ID, { active: true, validAfter: ISSUED_AT });
+
+      const result = await sut.authorize(guardInput(list, { token: admin }));
+
+      expect(result.principal.id).toBe(USER_ID);
+    });
+
+    it('refuses every token of a deactivated user, however recent', async () => {
+      sessions.entries.set(USER_ID, { active: false, validAfter: ISSUED_AT - 100 });
+
+      const error = await refusal(sut.authorize(guardInput(list, { token: admin })));
+
+      expect(error.code).toBe(ErrorCode.Unauthenticated);
+      expect(error.reason).toBe('token_revoked');
+      expect(audit.records[0]?.details).toMatchObject({ ruleId: 'user_inactive', reason: 'token_revoked' });
+    });
+
+    it('answers UNAVAILABLE while the revocations are not loaded, never lets the token through', async () => {
+      sessions.unavailable = true;
+
+      const error = await refusal(sut.authorize(guardInput(list, { token: admin })));
+
+      expect(error.code).toBe(ErrorCode.Unavailable);
+      expect(error.reason).toBe('revocations_unavailable');
+    });
+
+    it('never consults them for plugin and service principals, whatever their id', async () => {
+      sessions.entries.set('acme-crm', { active: false, validAfter: ISSUED_AT + 1 });
+      sessions.entries.set('event-router', { active: false, validAfter: ISSUED_AT + 1 });
+      plugins.set('acme-crm', 'active', ['viewer']);
+
+      const outcomes = await Promise.allSettled([
+        sut.authorize(
+          guardInput({ action: 'traits.read' }, { token: tokenOf('plugin', 'acme-crm', ['viewer']) }),
+        ),
+        sut.authorize(
+          guardInput(
+            { action: 'events.event.deliver', kinds: ['service'] },
+            { token: tokenOf('service', 'event-router', ['system_core']) },
+          ),
+        ),
+      ]);
+
+      expect(sessions.asked).toEqual([]);
+      for (const outcome of outcomes) {
+        expect(outcome.status === 'rejected' ? (outcome.reason as VivifiedError).reason : 'ran').not.toBe(
+          'token_revoked',
+        );
+      }
     });
   });
 

@@ -1,5 +1,5 @@
 import { bearerToken, invalidToken } from '@vivified/auth';
-import type { BearerVerifier } from '@vivified/auth';
+import type { BearerVerifier, TokenRejection } from '@vivified/auth';
 import type { Access, AuditCategory, AuditOutcome, Classification, PrincipalKind } from '@vivified/contracts';
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import type {
@@ -21,6 +21,7 @@ import { actionSpec } from '@vivified/policy-engine';
 
 import type { PolicySidecarMetrics } from './metrics';
 import type { PluginStatusLookup } from './plugin-status-store';
+import type { SessionRevocationLookup } from './session-revocation-store';
 import { redactFields } from './redact';
 
 /** A decision audit record, as the service's `AuditEmitter.emit` takes it (a subset of its `AuditInput`). */
@@ -62,6 +63,8 @@ export interface PolicySidecarOptions {
   verifier: BearerVerifier;
   /** Live plugin status and approved traits (`PluginStatusStore`). */
   plugins: PluginStatusLookup;
+  /** Revoked user tokens and deactivated users (`SessionRevocationStore`). */
+  sessions: SessionRevocationLookup;
   /** The decision engine over the bundle in force (`PolicyBundleStore.engine`). */
   decider: PolicyDecider;
   /** Decision audit (the service's `AuditEmitter`). */
@@ -77,6 +80,8 @@ export interface PolicySidecarOptions {
 const CONTRACT_KINDS = 'contract_kinds';
 const CONTRACT_TRAITS = 'contract_traits';
 const PLUGIN_STATUS = 'plugin_status';
+const USER_INACTIVE = 'user_inactive';
+const USER_TOKEN_REVOKED = 'user_token_revoked';
 
 /**
  * `payload` fields that name the resource of an action, by resource type: only where a rule reads `resource.id`
@@ -125,11 +130,13 @@ interface Refusal {
 /**
  * The policy sidecar (ARCHITECTURE §1, §5): the guard the transport runs before every non-public handler of a
  * service. In order:
- * 1. verifies the bearer token (none: `UNAUTHENTICATED` `token_missing`);
+ * 1. verifies the bearer token (none: `UNAUTHENTICATED` `token_missing`); a user's token must also stand against
+ *    the `vivified_sessions` bucket: issued before the user's `validAfter`, or of a deactivated user, it is
+ *    `UNAUTHENTICATED` `token_revoked` (audited, ruleId `user_token_revoked` / `user_inactive`);
  * 2. the contract's hard constraints: `kinds` (`POLICY_DENIED` `principal_kind_not_allowed`) and `anyTrait`
  *    (`trait_missing`);
  * 3. live status: a plugin must be `active` in the `vivified_plugins` bucket, else `PLUGIN_INACTIVE`; its traits
- *    are the approved ones of its entry, not the token's; users and services with a valid token are active;
+ *    are the approved ones of its entry, not the token's; services with a valid token, and users with a valid unrevoked one, are active;
  * 4. decides locally with the engine over the bundle in force, for the contract's action, the union of the
  *    contract's classification and the caller's `Vivified-Classification`, the action's resource type (with the
  *    id from the payload: `pluginId` for plugins and plugin credentials, `feature` for UI features) and the
@@ -145,6 +152,7 @@ interface Refusal {
 export class PolicySidecar implements HandlerGuard {
   private readonly verifier: BearerVerifier;
   private readonly plugins: PluginStatusLookup;
+  private readonly sessions: SessionRevocationLookup;
   private readonly decider: PolicyDecider;
   private readonly audit: DecisionAuditSink;
   private readonly metrics: PolicySidecarMetrics | undefined;
@@ -156,6 +164,7 @@ export class PolicySidecar implements HandlerGuard {
   constructor(options: PolicySidecarOptions) {
     this.verifier = options.verifier;
     this.plugins = options.plugins;
+    this.sessions = options.sessions;
     this.decider = options.decider;
     this.audit = options.audit;
     this.metrics = options.metrics;
@@ -182,8 +191,11 @@ export class PolicySidecar implements HandlerGuard {
       throw invalidToken('token_missing');
     }
     let principal: Principal;
+    let issuedAt: number;
     try {
-      ({ principal } = await this.verifier.verify(token));
+      const verified = await this.verifier.verify(token);
+      principal = verified.principal;
+      issuedAt = verified.claims.iat;
     } catch (error) {
       this.log.debug(
         { subject: input.subject, reason: (error as { reason?: string }).reason },
@@ -199,6 +211,9 @@ export class PolicySidecar implements HandlerGuard {
     const traceId = traceIdOf(input);
     const started = performance.now();
 
+    if (principal.kind === 'user') {
+      await this.assertUserTokenStands(input, principal, issuedAt, classification, traceId, started);
+    }
     if (access.kinds && !access.kinds.includes(principal.kind)) {
       throw await this.refuse(input, principal, classification, traceId, started, {
         ruleId: CONTRACT_KINDS,
@@ -256,6 +271,35 @@ export class PolicySidecar implements HandlerGuard {
       decision.effect === 'sanitize' ? redactFields(input.payload, decision.redactFields) : input.payload;
 
     return { principal: { ...principal, traits: [...traits] }, payload };
+  }
+
+  /**
+   * A user token is refused when identity revoked the user's tokens after it was issued (`iat` before the user's
+   * `validAfter`) or deactivated the user: `UNAUTHENTICATED` `token_revoked`, audited like every refusal. While
+   * the revocations are not loaded yet the call is `UNAVAILABLE` (retryable), never let through.
+   */
+  private async assertUserTokenStands(
+    input: GuardInput,
+    principal: Principal,
+    issuedAt: number,
+    classification: Classification[],
+    traceId: string | undefined,
+    started: number,
+  ): Promise<void> {
+    const standing = this.sessions.standing(principal.id, issuedAt);
+    if (standing === 'valid') {
+      return;
+    }
+    if (standing === 'unavailable') {
+      throw new VivifiedError(ErrorCode.Unavailable, 'session revocations not loaded yet', {
+        reason: 'revocations_unavailable',
+      });
+    }
+    throw await this.refuse(input, principal, classification, traceId, started, {
+      ruleId: standing === 'user_inactive' ? USER_INACTIVE : USER_TOKEN_REVOKED,
+      reason: 'token_revoked' satisfies TokenRejection,
+      code: ErrorCode.Unauthenticated,
+    });
   }
 
   private inputFor(
@@ -318,7 +362,11 @@ export class PolicySidecar implements HandlerGuard {
 
     return new VivifiedError(
       code,
-      code === ErrorCode.PluginInactive ? 'plugin not active' : 'access denied',
+      code === ErrorCode.PluginInactive
+        ? 'plugin not active'
+        : code === ErrorCode.Unauthenticated
+          ? 'invalid token'
+          : 'access denied',
       {
         reason: refusal.reason,
         ...(auditId === undefined ? {} : { auditId }),

@@ -10,6 +10,7 @@ import { PluginStatusStore } from './plugin-status-store';
 import { PolicyBundleStore } from './policy-bundle-store';
 import type { DecisionAuditSink } from './policy-sidecar';
 import { PolicySidecar } from './policy-sidecar';
+import { SessionRevocationStore } from './session-revocation-store';
 
 /** Options of {@link startPolicySidecar}. */
 export interface StartPolicySidecarOptions {
@@ -26,6 +27,7 @@ export interface StartPolicySidecarOptions {
   /** Bucket names and timings (tests). */
   pluginsBucket?: string;
   policyBucket?: string;
+  sessionsBucket?: string;
   retryDelayMs?: readonly [number, number];
   startTimeoutMs?: number;
 }
@@ -35,13 +37,14 @@ export interface RunningPolicySidecar {
   readonly sidecar: PolicySidecar;
   readonly plugins: PluginStatusStore;
   readonly bundles: PolicyBundleStore;
-  /** Stops both watches. */
+  readonly sessions: SessionRevocationStore;
+  /** Stops the three watches. */
   stop(): Promise<void>;
 }
 
 /**
- * Builds the sidecar of a service on its NATS connection and starts the plugin status and policy bundle watches
- * (each resolves once loaded, when its bucket does not exist yet, or after the start timeout; both keep
+ * Builds the sidecar of a service on its NATS connection and starts the plugin status, policy bundle and session
+ * revocation watches (each resolves once loaded, when its bucket does not exist yet, or after the start timeout; both keep
  * following their bucket in the background).
  */
 export async function startPolicySidecar(
@@ -64,10 +67,15 @@ export async function startPolicySidecar(
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.cache ? { cache: options.cache } : {}),
   });
-  await Promise.all([plugins.start(), bundles.start()]);
+  const sessions = new SessionRevocationStore(nc, {
+    ...timing,
+    ...(options.sessionsBucket ? { bucket: options.sessionsBucket } : {}),
+  });
+  await Promise.all([plugins.start(), bundles.start(), sessions.start()]);
   const sidecar = new PolicySidecar({
     verifier: options.verifier,
     plugins,
+    sessions,
     decider: bundles.engine,
     audit: options.audit,
     ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -78,8 +86,9 @@ export async function startPolicySidecar(
     sidecar,
     plugins,
     bundles,
+    sessions,
     async stop() {
-      await Promise.allSettled([plugins.stop(), bundles.stop()]);
+      await Promise.allSettled([plugins.stop(), bundles.stop(), sessions.stop()]);
     },
   };
 }

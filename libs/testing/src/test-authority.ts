@@ -15,6 +15,8 @@ export interface TestPrincipal {
   roles?: readonly string[];
   /** Lifetime in seconds. @default 900 */
   lifetimeSeconds?: number;
+  /** `iat`, in epoch seconds. @default now */
+  issuedAt?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export class TestAuthority {
 
   /** A token with the claims of `TokenClaims` for the principal. */
   async token(principal: TestPrincipal): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = principal.issuedAt ?? Math.floor(Date.now() / 1000);
 
     return new SignJWT({
       typ: principal.kind,
