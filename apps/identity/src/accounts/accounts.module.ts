@@ -20,6 +20,7 @@ import { MfaSettingsService } from './mfa/mfa-settings.service';
 import { SecondFactorService } from './mfa/second-factor.service';
 import { TotpEnrollmentService } from './mfa/totp-enrollment.service';
 import { PasswordChangeService } from './password/password-change.service';
+import { SessionRevocations } from './sessions/session-revocations';
 import { PasswordHasher } from './password/password-hasher';
 import { RequiredPasswordChangeService } from './password/required-password-change.service';
 import { AccountResetService } from './users/account-reset.service';
@@ -43,6 +44,7 @@ import { UsersService } from './users/users.service';
     LoginStateRepository,
     MfaRepository,
     PasswordHasher,
+    SessionRevocations,
     PasswordChangeService,
     RequiredPasswordChangeService,
     LockoutService,

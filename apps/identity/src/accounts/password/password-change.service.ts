@@ -10,6 +10,7 @@ import { userTarget } from '../caller';
 import { LockoutService } from '../login/lockout.service';
 import { invalidCredentials } from '../login/login.service';
 import { UsersRepository } from '../users/users.repository';
+import { SessionRevocations } from '../sessions/session-revocations';
 import { PasswordHasher } from './password-hasher';
 import { assertPasswordAcceptable } from './password-policy';
 
@@ -25,6 +26,7 @@ export class PasswordChangeService {
     private readonly lockout: LockoutService,
     @Inject(TOKEN_ISSUER) private readonly tokens: TokenIssuer,
     private readonly audit: AccountsAudit,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   async change(caller: UserCaller, request: ChangePasswordRequest): Promise<ChangePasswordReply> {
@@ -62,8 +64,13 @@ export class PasswordChangeService {
       );
     }
     assertPasswordAcceptable(request.newPassword, candidate.username);
-    await this.users.setPassword(candidate.id, await this.passwords.hash(request.newPassword));
+    const hash = await this.passwords.hash(request.newPassword);
+    // every access token of the user is revoked before the change (none published: no change) and again after
+    // the sessions ended (a token refreshed in between)
+    await this.revocations.revokeTokensBeforeChange(candidate.id, true, 'password_changed');
+    await this.users.setPassword(candidate.id, hash);
     const sessionsEnded = await this.tokens.revokeUserSessions(candidate.id, 'password_changed');
+    await this.revocations.revokeTokens(candidate.id, true, 'password_changed');
     await this.audit.record({ ...about, outcome: 'success', details: { sessionsEnded } });
 
     return { changed: true, sessionsEnded };

@@ -17,6 +17,7 @@ import { LockoutService } from '../login/lockout.service';
 import { MfaRepository } from '../mfa/mfa.repository';
 import { PasswordHasher } from '../password/password-hasher';
 import { assertPasswordAcceptable } from '../password/password-policy';
+import { SessionRevocations } from '../sessions/session-revocations';
 import type { UserRecord } from './users.repository';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
@@ -43,6 +44,7 @@ export class AccountResetService {
     private readonly mfa: MfaRepository,
     @Inject(TOKEN_ISSUER) private readonly tokens: TokenIssuer,
     private readonly audit: AccountsAudit,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   /**
@@ -58,10 +60,15 @@ export class AccountResetService {
       assertPasswordAcceptable(request.password, user.username);
     }
     const password = request.password ?? randomToken(ONE_TIME_PASSWORD_BYTES);
-    if (!(await this.users.setOneTimePassword(user.id, await this.passwords.hash(password)))) {
+    const hash = await this.passwords.hash(password);
+    // every access token of the user is revoked before the reset (none published: no reset) and after its
+    // sessions ended (a token refreshed in between)
+    await this.revocations.revokeTokensBeforeChange(user.id, user.active, 'password_reset');
+    if (!(await this.users.setOneTimePassword(user.id, hash))) {
       throw notFound();
     }
     const sessionsEnded = await this.tokens.revokeUserSessions(user.id, 'password_reset');
+    await this.revocations.revokeTokens(user.id, user.active, 'password_reset');
     await this.lockout.clear(user.id);
     const generated = request.password === undefined;
     await this.audit.record({
@@ -87,8 +94,10 @@ export class AccountResetService {
   async resetMfa(caller: UserCaller, request: UserMfaResetRequest): Promise<UserMfaResetReply> {
     const user = await this.target(caller, request.id, 'user.mfa.reset');
     const passkeys = request.passkeys ?? false;
+    await this.revocations.revokeTokensBeforeChange(user.id, user.active, 'mfa_reset');
     const removed = await this.mfa.reset(user.id, passkeys);
     const sessionsEnded = await this.tokens.revokeUserSessions(user.id, 'mfa_reset');
+    await this.revocations.revokeTokens(user.id, user.active, 'mfa_reset');
     await this.audit.record({
       category: 'user',
       action: 'user.mfa.reset',

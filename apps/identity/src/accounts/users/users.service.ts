@@ -21,6 +21,7 @@ import { userTarget } from '../caller';
 import { LockoutService } from '../login/lockout.service';
 import { PasswordHasher } from '../password/password-hasher';
 import { assertPasswordAcceptable } from '../password/password-policy';
+import { SessionRevocations } from '../sessions/session-revocations';
 import { toProfile, toRoleView, toUserView } from './user-views';
 import type { UserRecord } from './users.repository';
 import { UsersRepository } from './users.repository';
@@ -64,6 +65,7 @@ export class UsersService {
     @Inject(TOKEN_ISSUER) private readonly tokens: TokenIssuer,
     private readonly audit: AccountsAudit,
     @Inject(ACCOUNTS_CLOCK) private readonly clock: AccountsClock,
+    private readonly revocations: SessionRevocations,
   ) {}
 
   async profile(caller: UserCaller): Promise<UserProfile> {
@@ -120,7 +122,12 @@ export class UsersService {
     return this.get(id);
   }
 
-  /** Changes email, display name or the active flag; deactivation ends every session of the user. */
+  /**
+   * Changes email, display name or the active flag; deactivation ends every session of the user. Its revocation
+   * is published first (every access token of the user refused at every service): when it cannot be, nothing
+   * changes and the answer is `UNAVAILABLE` `revocation_unavailable`. A reactivation (`active: true`) publishes
+   * the lifted deactivation after the change; when that fails the user stays refused until the call is repeated.
+   */
   async update(caller: UserCaller, request: UserUpdateRequest): Promise<UserView> {
     const user = await this.existing(request.id);
     const deactivating = request.active === false && user.active;
@@ -137,8 +144,19 @@ export class UsersService {
       ...(request.displayName === undefined ? {} : { displayName: request.displayName }),
       ...(request.active === undefined ? {} : { active: request.active }),
     };
-    if (!(await this.users.update(user.id, changes))) {
+    if (deactivating) {
+      await this.revocations.deactivate(user.id);
+    }
+    const updated = await this.users.update(user.id, changes).catch(async (error: unknown) => {
+      await this.undoDeactivation(deactivating, user.id);
+      throw error;
+    });
+    if (!updated) {
+      await this.undoDeactivation(deactivating, user.id);
       throw notFound();
+    }
+    if (request.active === true) {
+      await this.revocations.reactivate(user.id);
     }
     const sessionsEnded = deactivating ? await this.tokens.revokeUserSessions(user.id, 'deactivated') : 0;
     await this.audit.record({
@@ -154,16 +172,22 @@ export class UsersService {
     return this.get(user.id);
   }
 
-  /** Replaces the user's roles; a user newly required to use MFA without it loses its sessions. */
+  /**
+   * Replaces the user's roles; a user newly required to use MFA without it loses its sessions. Every access token
+   * of the user carries the old traits, so each is revoked: published before the change (when it cannot be,
+   * nothing changes) and again after it (a token refreshed in between carries the old roles too).
+   */
   async setRoles(caller: UserCaller, request: UserSetRolesRequest): Promise<UserView> {
     const user = await this.existing(request.id);
     const known = await this.assertRolesExist(request.roles);
     if (user.active && user.roles.includes(ADMIN_ROLE) && !request.roles.includes(ADMIN_ROLE)) {
       await this.assertAnotherAdmin();
     }
+    await this.revocations.revokeTokensBeforeChange(user.id, user.active, 'roles_changed');
     if (!(await this.users.setRoles(user.id, request.roles))) {
       throw notFound();
     }
+    await this.revocations.revokeTokens(user.id, user.active, 'roles_changed');
     const nowRequiresMfa = request.roles.some((role) => known.get(role) === true);
     const sessionsEnded =
       nowRequiresMfa && !user.mfaRequired && !user.mfaEnrolled
@@ -194,6 +218,13 @@ export class UsersService {
     });
 
     return this.get(user.id);
+  }
+
+  /** A deactivation whose change failed is lifted again (best effort: left in place, it only refuses more). */
+  private async undoDeactivation(deactivating: boolean, userId: string): Promise<void> {
+    if (deactivating) {
+      await this.revocations.reactivate(userId).catch(() => undefined);
+    }
   }
 
   async listRoles(): Promise<RoleListReply> {

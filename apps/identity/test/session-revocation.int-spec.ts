@@ -1,0 +1,224 @@
+import type { LoginReply, SessionRevocationEntry, UserView } from '@vivified/contracts';
+import { buckets, ErrorCode, sessionRevocationKey, streams, subjects } from '@vivified/contracts';
+import { ensureBucket, ensureStream } from '@vivified/nats-transport';
+import { waitFor } from '@vivified/testing';
+import { decodeJwt } from 'jose';
+import type { KV } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { rejection, TestAuthenticator } from './accounts-support';
+import type { IdentityHarness } from './harness';
+import { startIdentity } from './harness';
+
+const PASSWORD = 'Revocation-Tests-Passphrase-27';
+const NEW_PASSWORD = 'Revocation-Changed-Passphrase-64';
+const ONE_TIME_PASSWORD = 'Revocation-One-Time-Passphrase-93';
+
+/**
+ * Access tokens end at once (docs/identity-tokens.md "Revocation"): identity writes `vivified_sessions` on a
+ * deactivation, a password change or reset, an MFA reset and a role change, and the policy sidecar on every handler
+ * refuses the user's older tokens within a second. Real NATS and PostgreSQL.
+ */
+describe('session revocation on identity', () => {
+  let identity: IdentityHarness;
+  let sessions: KV;
+  let admin: string;
+  /** Rita's token from before her deactivation. */
+  let ritaBefore: string;
+
+  const login = (username: string, password: string): Promise<LoginReply> =>
+    identity.client.request(subjects.identity.auth.login, { username, password });
+  const me = (token: string) => identity.client.request(subjects.identity.auth.me, {}, { token });
+  const roles = (token: string) => identity.client.request(subjects.identity.roles.list, {}, { token });
+  const update = (body: { id: string; active?: boolean }) =>
+    identity.client.request(subjects.identity.users.update, body, { token: admin });
+
+  /** The refusal of `token` for token_revoked, waited for up to a second after the change. */
+  async function revokedWithinASecond(
+    token: string,
+    call: (token: string) => Promise<unknown> = me,
+  ): Promise<number> {
+    const started = Date.now();
+    await waitFor(
+      () =>
+        call(token).then(
+          () => undefined,
+          (error: unknown) =>
+            (error as { code?: string; reason?: string }).code === ErrorCode.Unauthenticated &&
+            (error as { reason?: string }).reason === 'token_revoked',
+        ),
+      { what: 'the old access token to be refused', timeoutMs: 1_000, intervalMs: 20 },
+    );
+
+    return Date.now() - started;
+  }
+
+  async function entryOf(userId: string): Promise<SessionRevocationEntry | undefined> {
+    const entry = await sessions.get(sessionRevocationKey(userId));
+
+    return entry?.operation === 'PUT' ? entry.json<SessionRevocationEntry>() : undefined;
+  }
+
+  async function createUser(username: string, userRoles = ['viewer']): Promise<UserView> {
+    return identity.client.request(
+      subjects.identity.users.create,
+      { username, password: PASSWORD, roles: userRoles },
+      { token: admin },
+    );
+  }
+
+  async function accessToken(username: string, password = PASSWORD): Promise<string> {
+    const reply = await login(username, password);
+    expect(reply.accessToken).toBeDefined();
+
+    return reply.accessToken as string;
+  }
+
+  beforeAll(async () => {
+    identity = await startIdentity();
+    await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
+    const first = await login('admin', identity.env['VIVIFIED_ADMIN_PASSWORD'] ?? '');
+    const enrollmentToken = first.enrollmentToken as string;
+    const { secret } = await identity.client.request(subjects.identity.mfa.totpSetup, { enrollmentToken });
+    const enabled = await identity.client.request(subjects.identity.mfa.totpEnable, {
+      enrollmentToken,
+      code: await new TestAuthenticator(secret).nextCode(),
+    });
+    admin = enabled.accessToken as string;
+    // identity created the bucket at start (it owns it); the test reads what identity wrote
+    sessions = await ensureBucket(identity.nc, buckets.sessions);
+  }, 60_000);
+
+  afterAll(async () => {
+    await identity?.stop();
+  });
+
+  it("refuses a deactivated user's existing access token within a second, at every handler", async () => {
+    const rita = await createUser('rita');
+    const token = await accessToken('rita');
+    ritaBefore = token;
+    await expect(me(token)).resolves.toMatchObject({ id: rita.id });
+    await expect(roles(token)).resolves.toBeDefined();
+
+    await update({ id: rita.id, active: false });
+
+    expect(await revokedWithinASecond(token, roles)).toBeLessThan(1_000);
+    expect((await rejection(me(token))).reason).toBe('token_revoked');
+    expect(await entryOf(rita.id)).toMatchObject({ active: false });
+  });
+
+  it('lets a reactivated user log in again, and keeps the tokens from before the deactivation refused', async () => {
+    const rita = (
+      await identity.client.request(subjects.identity.users.list, {}, { token: admin })
+    ).users.find((user) => user.username === 'rita') as UserView;
+    const before = (await entryOf(rita.id)) as SessionRevocationEntry;
+
+    await update({ id: rita.id, active: true });
+    await update({ id: rita.id, active: true });
+    const token = await accessToken('rita');
+
+    // the sidecar follows the bucket within milliseconds
+    await expect(
+      waitFor(() => me(token).catch(() => undefined), { what: 'the new token to work', timeoutMs: 1_000 }),
+    ).resolves.toMatchObject({ id: rita.id });
+    expect((await rejection(me(ritaBefore))).reason).toBe('token_revoked');
+    expect(await entryOf(rita.id)).toEqual({ active: true, validAfter: before.validAfter });
+  });
+
+  it('refuses the old token after a password change and serves the token of the login right after it', async () => {
+    const sam = await createUser('sam');
+    const old = await accessToken('sam');
+    await expect(me(old)).resolves.toMatchObject({ id: sam.id });
+
+    await identity.client.request(
+      subjects.identity.auth.changePassword,
+      { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+      { token: old },
+    );
+    const fresh = await accessToken('sam', NEW_PASSWORD);
+
+    expect(await revokedWithinASecond(old)).toBeLessThan(1_000);
+    await expect(me(fresh)).resolves.toMatchObject({ id: sam.id });
+    const { validAfter } = (await entryOf(sam.id)) as SessionRevocationEntry;
+    expect(decodeJwt(fresh).iat).toBeGreaterThanOrEqual(validAfter);
+    expect(decodeJwt(old).iat).toBeLessThan(validAfter);
+  });
+
+  it('serves the tokens a required password change answers at once, and refuses the older ones', async () => {
+    const tia = await createUser('tia');
+    const old = await accessToken('tia');
+    await identity.client.request(
+      subjects.identity.users.passwordReset,
+      { id: tia.id, password: ONE_TIME_PASSWORD },
+      { token: admin },
+    );
+    expect(await revokedWithinASecond(old)).toBeLessThan(1_000);
+    const { passwordChangeToken } = await login('tia', ONE_TIME_PASSWORD);
+
+    const changed = await identity.client.request(subjects.identity.auth.requiredPasswordChange, {
+      passwordChangeToken: passwordChangeToken as string,
+      newPassword: NEW_PASSWORD,
+    });
+
+    const fresh = changed.accessToken as string;
+    const { validAfter } = (await entryOf(tia.id)) as SessionRevocationEntry;
+    expect(decodeJwt(fresh).iat).toBeGreaterThanOrEqual(validAfter);
+    expect(decodeJwt(old).iat).toBeLessThan(validAfter);
+    await expect(me(fresh)).resolves.toMatchObject({ id: tia.id });
+    expect((await rejection(me(old))).reason).toBe('token_revoked');
+  });
+
+  it('refuses the old token after a role change: its traits are stale; a new login carries the new ones', async () => {
+    const uma = await createUser('uma');
+    const old = await accessToken('uma');
+    await expect(me(old)).resolves.toMatchObject({ id: uma.id });
+
+    await identity.client.request(
+      subjects.identity.users.setRoles,
+      { id: uma.id, roles: ['viewer', 'developer'] },
+      { token: admin },
+    );
+
+    expect(await revokedWithinASecond(old)).toBeLessThan(1_000);
+    const fresh = await accessToken('uma');
+    expect(decodeJwt(fresh).traits).toContain('developer');
+    await expect(me(fresh)).resolves.toMatchObject({ id: uma.id });
+  });
+
+  it('refuses the old token after an admin MFA reset', async () => {
+    const vic = await createUser('vic');
+    const old = await accessToken('vic');
+
+    await identity.client.request(subjects.identity.users.mfaReset, { id: vic.id }, { token: admin });
+
+    expect(await revokedWithinASecond(old)).toBeLessThan(1_000);
+    await expect(me(await accessToken('vic'))).resolves.toMatchObject({ id: vic.id });
+  });
+
+  it('does not deactivate when the revocation cannot be published: UNAVAILABLE, and the user stays active', async () => {
+    const wes = await createUser('wes');
+    const token = await accessToken('wes');
+    const jsm = await identity.nc.jetstreamManager();
+    await jsm.streams.delete(`KV_${buckets.sessions.name}`);
+    try {
+      const error = await rejection(update({ id: wes.id, active: false }));
+
+      expect(error.code).toBe(ErrorCode.Unavailable);
+      expect(error.reason).toBe('revocation_unavailable');
+      const after = await identity.client.request(
+        subjects.identity.users.get,
+        { id: wes.id },
+        { token: admin },
+      );
+      expect(after.active).toBe(true);
+      // nothing pretends the user is gone: it still works, as the error told the admin
+      await expect(me(token)).resolves.toMatchObject({ id: wes.id });
+    } finally {
+      sessions = await ensureBucket(identity.nc, buckets.sessions);
+    }
+
+    // once the bucket is back the deactivation goes through
+    await update({ id: wes.id, active: false });
+    expect(await entryOf(wes.id)).toMatchObject({ active: false });
+  }, 30_000);
+});
