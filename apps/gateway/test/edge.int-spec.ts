@@ -327,6 +327,38 @@ describe('gateway HTTP edge with identity behind it', () => {
     expect(again.body['accessToken']).toEqual(expect.any(String));
   });
 
+  it("refuses a deactivated user's access token at once, at identity and at policy", async () => {
+    const created = await call('POST', '/v1/users', {
+      token: adminToken,
+      body: { username: 'xena', password: 'Xena-Password-2026', roles: ['viewer'] },
+    });
+    const login = await call('POST', '/v1/auth/login', {
+      body: { username: 'xena', password: 'Xena-Password-2026' },
+    });
+    const token = login.body['accessToken'] as string;
+    expect((await call('GET', '/v1/me', { token })).status).toBe(200);
+    expect((await call('GET', '/v1/traits', { token })).status).not.toBe(401);
+
+    const deactivated = await call('PATCH', `/v1/users/${created.body['id'] as string}`, {
+      token: adminToken,
+      body: { active: false },
+    });
+    expect(deactivated.status).toBe(200);
+
+    // identity published the revocation before it answered; each sidecar follows it within milliseconds
+    for (const path of ['/v1/me', '/v1/traits']) {
+      const refused = await waitFor(
+        async () => {
+          const answer = await call('GET', path, { token });
+
+          return answer.status === 401 ? answer : undefined;
+        },
+        { what: `${path} to refuse the token`, timeoutMs: 1_000, intervalMs: 20 },
+      );
+      expect(refused.body).toMatchObject({ error: { code: 'UNAUTHENTICATED', reason: 'token_revoked' } });
+    }
+  });
+
   it('makes a one-time password be changed before any token; an admin resets passwords and MFA', async () => {
     const created = await call('POST', '/v1/users', {
       token: adminToken,
@@ -381,12 +413,13 @@ describe('gateway HTTP edge with identity behind it', () => {
     });
     expect(afterReset.body).toMatchObject({ passwordChangeRequired: true });
 
-    // not on oneself, and not for a viewer
+    // not with a token from before the reset (revoked at every service), and not on oneself
     const self = await call('POST', '/v1/users/' + (me.body['id'] as string) + '/mfa-reset', {
       token: wandaToken,
       body: {},
     });
-    expect(self.status).toBe(403);
+    expect(self.status).toBe(401);
+    expect(self.body).toMatchObject({ error: { code: 'UNAUTHENTICATED', reason: 'token_revoked' } });
     const mfa = await call('POST', `/v1/users/${wandaId}/mfa-reset`, {
       token: adminToken,
       body: { passkeys: true },
