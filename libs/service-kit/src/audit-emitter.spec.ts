@@ -317,4 +317,15 @@ describe(AuditEmitter.name, () => {
 
     expect(published().map((record) => record['action'])).toEqual(['patient_record.read', 'login']);
   });
+
+  it('replaces details too large for one message by a note, and publishes the smaller record', async () => {
+    const { sut, published } = setup();
+    // many keys of the largest string the sanitizer keeps: far beyond the stream's message size
+    const details = Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`k${i}`, 'x'.repeat(1_000)]));
+
+    const record = await sut.emit({ ...login, details });
+
+    expect(record.details).toMatchObject({ truncated: true });
+    expect(published()[0]?.['details']).toEqual(record.details);
+  });
 });

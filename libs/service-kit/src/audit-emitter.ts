@@ -183,7 +183,7 @@ export class AuditEmitter {
   }
 
   private async emitRecord(input: AuditInput, linger: boolean): Promise<AuditRecord> {
-    const record = this.build(input);
+    const { record, json, bytes } = this.build(input);
     const problem = checkAuditRecord(record);
     if (typeof problem === 'string') {
       this.options.metrics.auditEmit('invalid');
@@ -191,8 +191,7 @@ export class AuditEmitter {
         details: [{ path: problem.replace(/^(invalid|unknown field) /, ''), messages: [problem] }],
       });
     }
-    const json = JSON.stringify(record);
-    const entry: Pending = { record, trace: {}, json, bytes: Buffer.byteLength(json) };
+    const entry: Pending = { record, trace: {}, json, bytes };
     propagation.inject(context.active(), entry.trace);
     if (!record.phiInvolved && (this.buffer.length > 0 || !this.options.connection.isConnected())) {
       this.enqueue(entry, 'NATS disconnected or earlier records still pending');
@@ -251,7 +250,8 @@ export class AuditEmitter {
     }
   }
 
-  private build(input: AuditInput): AuditRecord {
+  /** The record and its JSON (made once: the size check and the publish share it). */
+  private build(input: AuditInput): { record: AuditRecord; json: string; bytes: number } {
     const classification = [...new Set(input.classification ?? [])];
     const spanContext = trace.getActiveSpan()?.spanContext();
     const record: AuditRecord = {
@@ -269,11 +269,15 @@ export class AuditEmitter {
       service: this.options.service,
       details: sanitizeDetails(input.details ?? {}),
     };
-    if (Buffer.byteLength(JSON.stringify(record)) > MESSAGE_LIMIT) {
+    let json = JSON.stringify(record);
+    let bytes = Buffer.byteLength(json);
+    if (bytes > MESSAGE_LIMIT) {
       record.details = { truncated: true, reason: `details exceeded ${MESSAGE_LIMIT} bytes` };
+      json = JSON.stringify(record);
+      bytes = Buffer.byteLength(json);
     }
 
-    return record;
+    return { record, json, bytes };
   }
 
   /**
