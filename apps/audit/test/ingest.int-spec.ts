@@ -38,6 +38,27 @@ describe('audit ingest, query and gate', () => {
     expect(verdict).toMatchObject({ ok: true, fromSeq: 1, toSeq: 300, rowsChecked: 300 });
   });
 
+  it('stores awkward text exactly — tabs, newlines, backslashes, quotes, unicode — and the chain still verifies', async () => {
+    const awkward = {
+      note: 'tab\there\nnew line\r\\ back\\slash "quoted" \\N not null',
+      nested: { list: ['a\tb', 'ü 😀', '{"json":true}'], empty: '', nothing: null },
+    };
+    const record = auditRecord({ target: 'plugin:tab\tname', details: awkward });
+    await harness.publish([record]);
+    await waitFor(async () => {
+      const { rows } = await harness.sql.query('SELECT 1 FROM records WHERE id = $1', [record.id]);
+
+      return rows.length === 1;
+    });
+    const { rows } = await harness.sql.query<{ target: string; details: unknown }>(
+      'SELECT target, details FROM records WHERE id = $1',
+      [record.id],
+    );
+    expect(rows[0]).toEqual({ target: 'plugin:tab\tname', details: awkward });
+    const verdict = await harness.client.request(subjects.audit.records.verify, {}, { token: auditor });
+    expect(verdict).toMatchObject({ ok: true });
+  });
+
   it('the scheduled verification checks the rows since the last one and sets the metric', async () => {
     const app = harness.replicas[0].app;
     const verdict = await app.get(VerifyService).verifyRecent();

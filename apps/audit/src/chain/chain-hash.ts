@@ -49,10 +49,15 @@ const json = (value: unknown): string => JSON.stringify(value ?? null);
  * the generic walk on the ingest path; a unit test keeps the two identical.
  */
 export function canonicalRow(row: ChainRow): string {
+  return canonicalRowWithDetails(row, canonicalJson(row.details));
+}
+
+/** {@link canonicalRow} with the canonical JSON of `details` already made (the ingest stores that same text). */
+export function canonicalRowWithDetails(row: ChainRow, detailsJson: string): string {
   return (
     `{"action":${json(row.action)},"actorId":${json(row.actorId)},"actorKind":${json(row.actorKind)}` +
     `,"category":${json(row.category)},"classification":${json(row.classification)}` +
-    `,"details":${canonicalJson(row.details)},"id":${json(row.id)},"outcome":${json(row.outcome)}` +
+    `,"details":${detailsJson},"id":${json(row.id)},"outcome":${json(row.outcome)}` +
     `,"phiInvolved":${json(row.phiInvolved)},"pluginId":${json(row.pluginId)},"seq":${json(row.seq)}` +
     `,"service":${json(row.service)},"storedAt":${json(row.storedAt)},"target":${json(row.target)}` +
     `,"traceId":${json(row.traceId)},"ts":${json(row.ts)}}`

@@ -3,10 +3,10 @@ import type { AuditRecord } from '@vivified/contracts';
 import { SERVICE_CONFIG } from '@vivified/service-kit';
 
 import type { AuditConfig } from '../config';
-import type { ChainHead, ChainTx, DroppedPartition } from '../store/audit.repository';
+import type { ChainHead, ChainTx, DroppedPartition, StoredRow } from '../store/audit.repository';
 import { AuditRepository } from '../store/audit.repository';
 import type { ChainRow } from './chain-hash';
-import { canonicalRow, hashOfCanonical } from './chain-hash';
+import { canonicalJson, canonicalRowWithDetails, hashOfCanonical } from './chain-hash';
 import { CheckpointSigner } from './checkpoint-signer';
 
 /** What one append did. */
@@ -40,13 +40,18 @@ export class ChainWriter {
   append(records: readonly AuditRecord[], storedAt = new Date()): Promise<AppendResult> {
     return this.repository.withChainLock(async (tx) => {
       await this.ensurePartitions(tx, storedAt);
-      const unique = [...new Map(records.map((record) => [record.id, record])).values()];
+      const ids = new Set(records.map((record) => record.id));
+      const unique =
+        ids.size === records.length
+          ? records
+          : [...new Map(records.map((record) => [record.id, record])).values()];
       const fresh = await tx.claimIds(
         unique.map((record) => record.id),
         storedAt,
       );
       const head = await tx.head();
-      const rows: string[] = [];
+      const rows: StoredRow[] = [];
+      const details: string[] = [];
       let { seq, hash } = head;
       const storedIso = storedAt.toISOString();
       for (const record of unique) {
@@ -54,12 +59,15 @@ export class ChainWriter {
           continue;
         }
         seq += 1;
-        const canonical = canonicalRow(chainRowOf(record, seq, storedIso));
-        const next = hashOfCanonical(canonical, hash);
-        rows.push(`${canonical.slice(0, -1)},"prevHash":"${hash}","hash":"${next}"}`);
+        const row = chainRowOf(record, seq, storedIso);
+        const detailsJson = canonicalJson(row.details);
+        const next = hashOfCanonical(canonicalRowWithDetails(row, detailsJson), hash);
+        // the hashed fields are read above; the row becomes the stored row in place (no copy per record)
+        rows.push(Object.assign(row, { prevHash: hash, hash: next }));
+        details.push(detailsJson);
         hash = next;
       }
-      await tx.insertCanonicalRows(rows);
+      await tx.insertRows(rows, details);
       let sinceCheckpoint = head.sinceCheckpoint + rows.length;
       let checkpointed = false;
       if (sinceCheckpoint >= this.config.checkpointEvery) {
