@@ -282,7 +282,7 @@ function printSummary({ env, nats, postgres }) {
   ];
   if (state.services.length > 0) {
     const width = Math.max(...state.services.map((service) => service.name.length));
-    lines.push(`${'HTTP API'.padEnd(16)} ${paint('bold', gatewayUrl(env))}`);
+    lines.push(`${'Console and API'.padEnd(16)} ${paint('bold', gatewayUrl(env))}`);
     for (const [index, line] of adminLines(env).entries()) {
       lines.push(`${(index === 0 ? 'Admin login' : '').padEnd(16)} ${line}`);
     }
