@@ -299,12 +299,12 @@ describe(AuditEmitter.name, () => {
     sut.emitLater(login);
     await sut.emit({ ...login, action: 'password.change' });
     expect(publish).toHaveBeenCalledTimes(2);
-    expect(published().map((record) => record['action'])).toEqual([
-      'login',
-      'logout',
-      'login',
-      'password.change',
-    ]);
+    expect(
+      published()
+        .slice(2)
+        .map((record) => record['action'])
+        .sort(),
+    ).toEqual(['login', 'password.change']);
   });
 
   it('publishes a PHI record given to emitLater at once, and flushes lingering records on close', async () => {

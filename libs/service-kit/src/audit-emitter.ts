@@ -132,6 +132,8 @@ export class AuditEmitter {
   private inFlight = 0;
   private scheduled = false;
   private lingering: NodeJS.Timeout | undefined;
+  /** Records of `emitLater` not built yet. */
+  private deferred = 0;
   private readonly lingerMs: number;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -173,12 +175,18 @@ export class AuditEmitter {
    * Emits a record nobody waits for (the action is done and not PHI): it waits up to `lingerMs` for other records
    * and leaves with them in one message, or with the next record that is awaited. A record involving PHI is not
    * allowed here — its action must await {@link AuditEmitter.emit} — and is published at once if given. Failures
-   * are logged; the record then waits in the retry buffer like any other non-PHI record.
+   * are logged; the record then waits in the retry buffer like any other non-PHI record. The record is built on the
+   * next turn of the event loop, after whatever the caller sends next.
    */
   emitLater(input: AuditInput): void {
     const phi = input.phiInvolved === true || (input.classification ?? []).includes('phi');
-    this.emitRecord(input, !phi).catch((error: unknown) => {
-      this.options.logger.error({ err: error }, 'audit record not emitted');
+    // built on the next turn of the event loop: the caller's reply goes out first (the trace context travels along)
+    this.deferred++;
+    setImmediate(() => {
+      this.deferred--;
+      this.emitRecord(input, !phi).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'audit record not emitted');
+      });
     });
   }
 
@@ -233,13 +241,20 @@ export class AuditEmitter {
   /** Stops retrying after one last flush; records still buffered are reported as lost. */
   async close(): Promise<void> {
     this.closed = true;
-    // records still lingering or in flight settle first (a failed one lands in the buffer flushed below)
-    clearTimeout(this.lingering);
-    this.lingering = undefined;
-    this.publishWaiting();
+    // records deferred, lingering or in flight settle first (a failed one lands in the buffer flushed below)
     await new Promise<void>((resolve) => {
-      const check = () =>
-        this.inFlight === 0 && this.waiting.length === 0 ? resolve() : setTimeout(check, 5);
+      const check = () => {
+        if (this.waiting.length > 0) {
+          clearTimeout(this.lingering);
+          this.lingering = undefined;
+          this.publishWaiting();
+        }
+        if (this.deferred === 0 && this.inFlight === 0 && this.waiting.length === 0) {
+          resolve();
+        } else {
+          setTimeout(check, 5);
+        }
+      };
       check();
     });
     clearTimeout(this.timer);
