@@ -79,7 +79,11 @@ export class NatsTransport extends Server implements CustomTransportStrategy {
     this.log = options.logger ?? silentLogger;
   }
 
-  /** Subscribes every handler; called by Nest when the microservice starts. */
+  /**
+   * Subscribes every handler; called by Nest when the microservice starts. Answers once the server has the
+   * subscriptions (a flush round trip): a request sent from another connection right after `listen()` finds them
+   * instead of getting "no responders".
+   */
   listen(callback: (...optionalParams: unknown[]) => void): void {
     try {
       for (const [pattern, handler] of this.getHandlers()) {
@@ -99,10 +103,15 @@ export class NatsTransport extends Server implements CustomTransportStrategy {
         }
       }
       this.watchStatus();
-      callback();
     } catch (error) {
       callback(error);
+
+      return;
     }
+    this.nc.flush().then(
+      () => callback(),
+      (error: unknown) => callback(error),
+    );
   }
 
   /** Stops taking messages, waits for handlers in flight, and leaves the connection open. */
