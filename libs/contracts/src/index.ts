@@ -60,6 +60,7 @@ export {
   BackupCodesRequest,
   LOGIN_THROTTLED_REASON,
   LoginReply,
+  SessionOrPasswordChangeReply,
   LoginRequest,
   MeRequest,
   PASSWORD_MAX_LENGTH,

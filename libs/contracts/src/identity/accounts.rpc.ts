@@ -84,13 +84,11 @@ export class LoginRequest {
 }
 
 /**
- * The answer of a login: tokens, or what is still missing. Exactly one shape is filled:
- * `{accessToken, refreshToken, expiresIn, tokenType}` | `{mfaRequired: true}` |
- * `{mfaEnrollmentRequired: true, enrollmentToken}` | `{passwordChangeRequired: true, passwordChangeToken}`.
- * The order is fixed: password (and TOTP or backup code when enrolled), then a required password change, then a
- * required MFA enrolment, then tokens.
+ * What every login may answer (password or passkey): the session's tokens
+ * `{accessToken, refreshToken, expiresIn, tokenType}`, or — for an account that must change its password first —
+ * `{passwordChangeRequired: true, passwordChangeToken}` and no tokens.
  */
-export class LoginReply {
+export class SessionOrPasswordChangeReply {
   /** JWT access token (15 min). */
   @IsOptional()
   @IsString()
@@ -111,6 +109,28 @@ export class LoginReply {
   @IsString()
   tokenType?: 'Bearer';
 
+  /**
+   * The login was right but the account must change its password first (a one-time password from the first start
+   * or an admin reset): send `POST /v1/auth/password {passwordChangeToken, newPassword}`.
+   */
+  @IsOptional()
+  @IsBoolean()
+  passwordChangeRequired?: true;
+
+  /** Opens the required password change for this user only (10 min); nothing else accepts it. */
+  @IsOptional()
+  @IsString()
+  passwordChangeToken?: string;
+}
+
+/**
+ * The answer of a password login: tokens, or what is still missing. Exactly one shape is filled:
+ * `{accessToken, refreshToken, expiresIn, tokenType}` | `{mfaRequired: true}` |
+ * `{mfaEnrollmentRequired: true, enrollmentToken}` | `{passwordChangeRequired: true, passwordChangeToken}`.
+ * The order is fixed: password (and TOTP or backup code when enrolled), then a required password change, then a
+ * required MFA enrolment, then tokens.
+ */
+export class LoginReply extends SessionOrPasswordChangeReply {
   /** The password was right but the account has TOTP: send the login again with `totp` or `backupCode`. */
   @IsOptional()
   @IsBoolean()
@@ -125,19 +145,6 @@ export class LoginReply {
   @IsOptional()
   @IsString()
   enrollmentToken?: string;
-
-  /**
-   * The login was right but the account must change its password first (a one-time password from the first start
-   * or an admin reset): send `POST /v1/auth/password {passwordChangeToken, newPassword}`.
-   */
-  @IsOptional()
-  @IsBoolean()
-  passwordChangeRequired?: true;
-
-  /** Opens the required password change for this user only (10 min); nothing else accepts it. */
-  @IsOptional()
-  @IsString()
-  passwordChangeToken?: string;
 }
 
 /** `POST /v1/auth/password`: the caller changes its own password. */

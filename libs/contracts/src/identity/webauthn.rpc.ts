@@ -20,6 +20,7 @@ import {
 import type { Access } from '../rpc';
 import { defineRpc, PUBLIC } from '../rpc';
 import { subjects } from '../subjects';
+import { SessionOrPasswordChangeReply } from './accounts.rpc';
 
 /** Unpadded base64url, as WebAuthn's JSON encodings use (padding tolerated). */
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
@@ -343,37 +344,8 @@ export class PasskeyLoginVerifyRequest {
  * password (a one-time password) — `{passwordChangeRequired: true, passwordChangeToken}` and no tokens, as the
  * password login answers.
  */
-export class PasskeyLoginReply {
-  /** JWT access token (15 min). */
-  @IsOptional()
-  @IsString()
-  accessToken?: string;
-
-  /** Opaque refresh token. */
-  @IsOptional()
-  @IsString()
-  refreshToken?: string;
-
-  /** Seconds until the access token expires. */
-  @IsOptional()
-  @IsInt()
-  expiresIn?: number;
-
-  /** `Bearer`. */
-  @IsOptional()
-  @IsString()
-  tokenType?: 'Bearer';
-
-  /** The passkey was right but the account must change its password first (`POST /v1/auth/password`). */
-  @IsOptional()
-  @IsBoolean()
-  passwordChangeRequired?: true;
-
-  /** Opens the required password change for this user only (10 min). */
-  @IsOptional()
-  @IsString()
-  passwordChangeToken?: string;
-}
+export const PasskeyLoginReply = SessionOrPasswordChangeReply;
+export type PasskeyLoginReply = SessionOrPasswordChangeReply;
 
 /** Request of `identity.webauthn.credential-list`: no fields (the caller's own passkeys). */
 export class PasskeyListRequest {}
