@@ -307,6 +307,8 @@ export const dynamicSubjects = {
   /** Lifecycle messages the registry sends a plugin (disabled, revoked, …). */
   pluginLifecycle: (pluginId: string): string =>
     `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.lifecycle`,
+  /** Every reply subject under one inbox (`<inbox>.*`): a request multiplexer's one subscription. */
+  inboxReplies: (inbox: string): string => `${inbox}.*`,
   /** A plugin's own inbox prefix. */
   pluginInboxPrefix: (pluginId: string): string => `_INBOX_${subjectToken('plugin id', pluginId)}`,
   /** The NATS server's answer with an account's current JWT (system account only, production mode). */

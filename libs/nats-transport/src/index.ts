@@ -26,3 +26,5 @@ export { NatsTransport } from './server';
 export type { NatsTransportOptions } from './server';
 export { extractTraceContext, injectTraceContext } from './trace';
 export { childTraceparent, newTraceId, traceIdOfTraceparent } from './trace-ids';
+export { RequestMux } from './request-mux';
+export type { MuxPublishOptions, MuxRequestOptions } from './request-mux';

@@ -9,7 +9,7 @@ import {
   isErrorEnvelope,
   VivifiedError,
 } from '@vivified/contracts';
-import { encodeJson, readReply } from '@vivified/nats-transport';
+import { encodeJson, readReply, RequestMux } from '@vivified/nats-transport';
 import type { AuditEmitter, ServiceLogger } from '@vivified/service-kit';
 import { AUDIT_EMITTER, NATS_CONNECTION, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { NatsConnection } from 'nats';
@@ -42,15 +42,17 @@ export interface DeliveryAttempt {
 export class Deliverer implements OnApplicationShutdown {
   private readonly webhooks: WebhookEgress;
   private readonly timeoutMs: number;
+  private readonly requests: RequestMux;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     @Inject(SERVICE_CONFIG) config: EventRouterConfig,
     private readonly secrets: WebhookSecretsService,
     @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
     @Inject(SERVICE_LOGGER) private readonly log: ServiceLogger,
   ) {
     this.timeoutMs = config.deliveryTimeoutMs;
+    this.requests = RequestMux.of(nc);
     this.webhooks = new WebhookEgress(config);
     if (config.egressTestAllowRanges) {
       log.warn({ ranges: config.egressTestAllowRanges }, 'webhooks: TEST allowance of private ranges is on');
@@ -79,13 +81,10 @@ export class Deliverer implements OnApplicationShutdown {
     if (attempt.envelope.classification.length > 0) {
       hdrs.set(headerNames.classification, formatClassification(attempt.envelope.classification));
     }
-    const reply = await this.nc.request(
+    const reply = await this.requests.request(
       dynamicSubjects.pluginDeliver(attempt.target.id),
       encodeJson(attempt.envelope),
-      {
-        timeout: this.timeoutMs,
-        headers: hdrs,
-      },
+      { timeoutMs: this.timeoutMs, headers: hdrs },
     );
     // an error reply (headers or an error envelope) is a failed delivery; any other reply acks
     if (reply.headers?.get(headerNames.errorCode)) {

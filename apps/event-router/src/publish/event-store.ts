@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredEventEnvelope } from '@vivified/contracts';
 import { dynamicSubjects, formatClassification, headers as headerNames } from '@vivified/contracts';
-import { encodeJson } from '@vivified/nats-transport';
+import { encodeJson, RequestMux } from '@vivified/nats-transport';
 import { NATS_CONNECTION } from '@vivified/service-kit';
-import type { JetStreamClient, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { headers } from 'nats';
 
 import { childTraceparent } from '@vivified/nats-transport';
+
+/** How long a publish waits for the stream's ack (nats.js's JetStream default). */
+const STORE_TIMEOUT_MS = 5_000;
 
 /** Where a stored event landed. */
 export interface StoredPosition {
@@ -17,10 +20,10 @@ export interface StoredPosition {
 /** Writes envelopes to `VIVIFIED_EVENTS` (only the event-router writes there). */
 @Injectable()
 export class EventStore {
-  private readonly js: JetStreamClient;
+  private readonly requests: RequestMux;
 
   constructor(@Inject(NATS_CONNECTION) nc: NatsConnection) {
-    this.js = nc.jetstream();
+    this.requests = RequestMux.of(nc);
   }
 
   /** Stores an envelope on `vivified.events.<type>` with `Nats-Msg-Id` = event id; resolves once stored. */
@@ -30,10 +33,11 @@ export class EventStore {
     if (envelope.classification.length > 0) {
       hdrs.set(headerNames.classification, formatClassification(envelope.classification));
     }
-    const ack = await this.js.publish(dynamicSubjects.storedEvent(envelope.eventType), encodeJson(envelope), {
-      msgID: envelope.eventId,
-      headers: hdrs,
-    });
+    const ack = await this.requests.publishDurable(
+      dynamicSubjects.storedEvent(envelope.eventType),
+      encodeJson(envelope),
+      { msgId: envelope.eventId, headers: hdrs, timeoutMs: STORE_TIMEOUT_MS },
+    );
 
     return { seq: ack.seq, duplicate: ack.duplicate };
   }

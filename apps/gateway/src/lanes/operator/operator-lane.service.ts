@@ -11,7 +11,7 @@ import {
   VivifiedError,
 } from '@vivified/contracts';
 import type { Principal } from '@vivified/nats-transport';
-import { decodeJson, encodeJson, fromNatsError, readReply } from '@vivified/nats-transport';
+import { decodeJson, encodeJson, fromNatsError, readReply, RequestMux } from '@vivified/nats-transport';
 import type { PolicyInput } from '@vivified/policy-engine';
 import { piiRedactFields } from '@vivified/policy-engine';
 import type { EnrichmentContext } from '@vivified/policy-sidecar';
@@ -81,6 +81,7 @@ interface GuardedPayload {
 export class OperatorLaneService implements OnModuleInit, OnModuleDestroy {
   private readonly retry: RetryPolicy;
   private readonly http: HttpTargets;
+  private readonly requests: RequestMux;
 
   constructor(
     private readonly sidecar: PolicySidecar,
@@ -89,12 +90,13 @@ export class OperatorLaneService implements OnModuleInit, OnModuleDestroy {
     private readonly breakers: TargetBreakers,
     private readonly metrics: LaneMetrics,
     private readonly auditQueue: LaneAuditQueue,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     resolver: EgressResolver,
   ) {
     // an HTTP target's reply goes back to NATS callers: it must fit a NATS message too
     this.http = new HttpTargets(resolver, config, nc.info?.max_payload);
+    this.requests = RequestMux.of(nc);
     this.retry = retry(
       handleWhen((error) => error instanceof VivifiedError && TRANSIENT.has(error.code)),
       {
@@ -212,8 +214,8 @@ export class OperatorLaneService implements OnModuleInit, OnModuleDestroy {
   ): Promise<Uint8Array> {
     let reply;
     try {
-      reply = await this.nc.request(subject, body, {
-        timeout: Math.max(1, deadline - Date.now()),
+      reply = await this.requests.request(subject, body, {
+        timeoutMs: Math.max(1, deadline - Date.now()),
         headers: hdrs,
       });
     } catch (error) {
