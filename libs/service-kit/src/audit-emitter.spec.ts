@@ -155,6 +155,32 @@ describe(AuditEmitter.name, () => {
     }
   });
 
+  it('gives each record of emitLater the trace of the span it was emitted in, built later together', async () => {
+    const telemetry = startTelemetry({ service: 'identity', version: 'test', env: {} });
+    try {
+      const { sut, published } = setup({ lingerMs: 1 });
+      const traceIds = ['first', 'second'].map((name) =>
+        trace.getTracer('spec').startActiveSpan(name, (span) => {
+          sut.emitLater({ ...login, action: name });
+          span.end();
+
+          return span.spanContext().traceId;
+        }),
+      );
+      sut.emitLater({ ...login, action: 'untraced' });
+
+      await vi.waitFor(() => expect(published()).toHaveLength(3));
+      expect(traceIds[0]).not.toBe(traceIds[1]);
+      expect(published().map((record) => [record['action'], record['traceId']])).toEqual([
+        ['first', traceIds[0]],
+        ['second', traceIds[1]],
+        ['untraced', undefined],
+      ]);
+    } finally {
+      await telemetry.shutdown();
+    }
+  });
+
   it('refuses an invalid record without publishing it', async () => {
     const { sut, publish, metric } = setup();
 

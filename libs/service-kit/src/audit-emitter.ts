@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import type { Context } from '@opentelemetry/api';
 import { context, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type {
   AuditActor,
@@ -132,8 +133,8 @@ export class AuditEmitter {
   private inFlight = 0;
   private scheduled = false;
   private lingering: NodeJS.Timeout | undefined;
-  /** Records of `emitLater` not built yet. */
-  private deferred = 0;
+  /** Records of `emitLater` not built yet, with the trace context they were emitted in. */
+  private later: Array<{ input: AuditInput; ctx: Context }> = [];
   private readonly lingerMs: number;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -179,19 +180,30 @@ export class AuditEmitter {
    * next turn of the event loop, after whatever the caller sends next.
    */
   emitLater(input: AuditInput): void {
-    const phi = input.phiInvolved === true || (input.classification ?? []).includes('phi');
-    // built on the next turn of the event loop: the caller's reply goes out first (the trace context travels along)
-    this.deferred++;
-    setImmediate(() => {
-      this.deferred--;
-      this.emitRecord(input, !phi).catch((error: unknown) => {
-        this.options.logger.error({ err: error }, 'audit record not emitted');
-      });
-    });
+    // built on the next turn of the event loop, all of that turn's records at once: the caller's reply goes out first
+    this.later.push({ input, ctx: context.active() });
+    if (this.later.length === 1) {
+      setImmediate(() => this.emitDeferred());
+    }
   }
 
-  private async emitRecord(input: AuditInput, linger: boolean): Promise<AuditRecord> {
-    const { record, json, bytes } = this.build(input);
+  private emitDeferred(): void {
+    const later = this.later;
+    this.later = [];
+    for (const { input, ctx } of later) {
+      const phi = input.phiInvolved === true || (input.classification ?? []).includes('phi');
+      this.emitRecord(input, !phi, ctx).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'audit record not emitted');
+      });
+    }
+  }
+
+  private async emitRecord(
+    input: AuditInput,
+    linger: boolean,
+    ctx: Context = context.active(),
+  ): Promise<AuditRecord> {
+    const { record, json, bytes } = this.build(input, ctx);
     const problem = checkAuditRecord(record);
     if (typeof problem === 'string') {
       this.options.metrics.auditEmit('invalid');
@@ -200,7 +212,7 @@ export class AuditEmitter {
       });
     }
     const entry: Pending = { record, trace: {}, json, bytes };
-    propagation.inject(context.active(), entry.trace);
+    propagation.inject(ctx, entry.trace);
     if (!record.phiInvolved && (this.buffer.length > 0 || !this.options.connection.isConnected())) {
       this.enqueue(entry, 'NATS disconnected or earlier records still pending');
 
@@ -249,7 +261,7 @@ export class AuditEmitter {
           this.lingering = undefined;
           this.publishWaiting();
         }
-        if (this.deferred === 0 && this.inFlight === 0 && this.waiting.length === 0) {
+        if (this.later.length === 0 && this.inFlight === 0 && this.waiting.length === 0) {
           resolve();
         } else {
           setTimeout(check, 5);
@@ -266,9 +278,9 @@ export class AuditEmitter {
   }
 
   /** The record and its JSON (made once: the size check and the publish share it). */
-  private build(input: AuditInput): { record: AuditRecord; json: string; bytes: number } {
+  private build(input: AuditInput, ctx: Context): { record: AuditRecord; json: string; bytes: number } {
     const classification = [...new Set(input.classification ?? [])];
-    const spanContext = trace.getActiveSpan()?.spanContext();
+    const spanContext = trace.getSpan(ctx)?.spanContext();
     const record: AuditRecord = {
       id: this.newId(),
       ts: new Date().toISOString(),
