@@ -1,4 +1,5 @@
-import type { KV, KvEntry, NatsConnection, QueuedIterator, Status } from 'nats';
+import { dynamicSubjects } from '@vivified/contracts';
+import type { KV, KvEntry, NatsConnection, QueuedIterator, Status, Subscription } from 'nats';
 import { Events, KvWatchInclude, NatsError } from 'nats';
 
 import type { TransportLogger } from './context';
@@ -71,6 +72,7 @@ export class KvWatch {
   private watcher: QueuedIterator<KvEntry> | undefined;
   private loop: Promise<void> | undefined;
   private statusFeed: (AsyncIterable<Status> & { stop?: () => void }) | undefined;
+  private deletions: Subscription | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loadedOnce = false;
@@ -105,6 +107,7 @@ export class KvWatch {
     });
     this.loop = this.run(settle);
     this.followConnection();
+    this.followDeletion();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       firstAttempt,
@@ -119,6 +122,7 @@ export class KvWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     this.statusFeed?.stop?.();
+    this.deletions?.unsubscribe();
     this.watcher?.stop();
     this.wake?.();
     await this.loop;
@@ -168,6 +172,28 @@ export class KvWatch {
         }
       }
     })().catch((error: unknown) => this.log.warn({ err: error }, 'connection status feed failed'));
+  }
+
+  /**
+   * Ends the current watch when the bucket is deleted: nats.js would resume its ordered consumer after the old
+   * bucket's last revision and miss the first entries of a bucket created again under the same name (revisions
+   * start over). The loop then waits for the bucket and replays it from its first revision.
+   */
+  private followDeletion(): void {
+    this.deletions = this.nc.subscribe(dynamicSubjects.streamDeletedAdvisory(`KV_${this.options.bucket}`), {
+      callback: (error) => {
+        if (error) {
+          this.log.warn(
+            { err: error, bucket: this.options.bucket },
+            'bucket deletion advisories unavailable',
+          );
+
+          return;
+        }
+        this.log.warn({ bucket: this.options.bucket }, `${this.options.what} bucket deleted, watching again`);
+        this.watcher?.stop();
+      },
+    });
   }
 
   private async bind(): Promise<KV> {

@@ -163,6 +163,33 @@ describe(KvWatch.name, () => {
     expect(recorder.watches).toHaveLength(1);
   });
 
+  it('follows a bucket deleted and created again under its name from its first revision', async () => {
+    const name = uniqueName('kvw');
+    let kv = await ensureBucket(nc, bucketDef(name));
+    await kv.put('a', 'old');
+    await kv.put('b', 'old');
+    await kv.put('c', 'old');
+    const recorder = new Recorder();
+    const kvWatch = watch({ bucket: name }, recorder);
+    await kvWatch.start();
+    expect(recorder.loads).toEqual([['a', 'b', 'c']]);
+
+    await kv.destroy();
+    kv = await ensureBucket(nc, bucketDef(name));
+    // revisions start over at 1: the old watch would resume after revision 3 and miss these
+    await kv.put('x', 'new');
+    await kv.put('y', 'new');
+
+    await waitFor(() => recorder.entries.includes('PUT:x:new') && recorder.entries.includes('PUT:y:new'), {
+      what: 'the first entries of the new bucket',
+    });
+    // the new watch reported the keys that exist now: the old ones are gone
+    await waitFor(() => recorder.loads.some((keys) => keys.join() === 'x,y'), { what: 'the new key set' });
+    await kv.put('z', 'new');
+    await waitFor(() => recorder.entries.includes('PUT:z:new'), { what: 'a change of the new bucket' });
+    expect(recorder.watches.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('keeps watching when a handler throws', async () => {
     const name = uniqueName('kvw');
     const kv = await ensureBucket(nc, bucketDef(name));
