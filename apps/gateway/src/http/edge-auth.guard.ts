@@ -6,6 +6,7 @@ import { invalidToken } from '@vivified/auth';
 import type { FastifyRequest } from 'fastify';
 
 import { callerOf } from './caller.decorator';
+import { verifyRequestBearer } from './request-bearer';
 
 /** Route metadata: whether the route needs credentials (set by `@Endpoint` and `@PublicRoute`). */
 export const ROUTE_AUTH = 'vivified:route-auth';
@@ -43,7 +44,7 @@ export class EdgeAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const caller = callerOf(request);
     if (caller.bearer) {
-      await this.verifier.verify(caller.bearer);
+      await verifyRequestBearer(request, caller.bearer, this.verifier);
 
       return true;
     }

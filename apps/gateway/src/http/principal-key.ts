@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 
 import { callerOf } from './caller.decorator';
 import type { PrincipalKeyResolver } from './http-setup';
+import { verifyRequestBearer } from './request-bearer';
 
 /**
  * The rate-limit identity of a request: the verified principal of its bearer token. Anything else — no token, an
@@ -14,7 +15,7 @@ export function principalKeyResolver(verifier: BearerVerifier): PrincipalKeyReso
     const caller = callerOf(request);
     if (caller.bearer) {
       try {
-        const { principal } = await verifier.verify(caller.bearer);
+        const { principal } = await verifyRequestBearer(request, caller.bearer, verifier);
 
         return `${principal.kind}:${principal.id}`;
       } catch {
