@@ -96,6 +96,12 @@ const VERBS: Readonly<Record<ResourceType, Readonly<Record<string, VerbSpec>>>> 
       description: 'Change own password',
       detailed: true,
     },
+    'logout-all': {
+      kinds: USER,
+      grant: { kind: 'self' },
+      description: 'End every own session and access token',
+      detailed: true,
+    },
     'mfa-disable': { kinds: USER, grant: { kind: 'self' }, description: 'Turn off own TOTP', detailed: true },
     'backup-codes': {
       kinds: USER,
@@ -341,6 +347,7 @@ const VERBS: Readonly<Record<ResourceType, Readonly<Record<string, VerbSpec>>>> 
 const PLATFORM_ACTIONS: Readonly<Record<string, `${ResourceType}.${string}`>> = {
   'identity.auth.me': 'account.read',
   'identity.auth.change-password': 'account.password-change',
+  'identity.auth.logout-all': 'account.logout-all',
   'identity.mfa.disable': 'account.mfa-disable',
   'identity.mfa.backup-codes': 'account.backup-codes',
   'identity.webauthn.manage': 'account.webauthn-manage',

@@ -30,6 +30,7 @@ describe('predecessor regressions', () => {
     expect(allowed).toEqual([
       'account.read',
       'account.password-change',
+      'account.logout-all',
       'account.mfa-disable',
       'account.backup-codes',
       'account.webauthn-manage',
