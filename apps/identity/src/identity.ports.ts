@@ -45,6 +45,30 @@ export interface LoginStanding {
 /** Injection token of the {@link UserDirectory} (provided by the accounts module). */
 export const USER_DIRECTORY = Symbol('USER_DIRECTORY');
 
+/** What a change made by {@link SignOut.around} answered, and how many sessions of the user ended with it. */
+export interface SignedOut<T> {
+  result: T;
+  sessionsEnded: number;
+}
+
+/**
+ * Signs a user out everywhere around a change of its own account that weakens how it signs in (TOTP off, a passkey
+ * removed) or that asks for exactly that (log out everywhere); provided by the accounts half
+ * (docs/identity-tokens.md "Revocation").
+ */
+export interface SignOut {
+  /**
+   * Revokes every access token of the user issued up to now (none published: `change` does not run), runs `change`,
+   * ends every session and revokes again, then waits until tokens issued next are valid. `reason` names the change
+   * in the revocation, the ended sessions and the logs. An unknown or inactive user is `UNAUTHENTICATED`
+   * `user_inactive`, with nothing written.
+   */
+  around<T>(userId: string, reason: string, change: () => Promise<T>): Promise<SignedOut<T>>;
+}
+
+/** Injection token of the {@link SignOut} port (provided by the accounts module). */
+export const SIGN_OUT = Symbol('SIGN_OUT');
+
 /** The ways a session is opened. */
 export const sessionMethods = [
   'password',

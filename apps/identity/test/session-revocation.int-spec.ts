@@ -1,23 +1,34 @@
-import type { LoginReply, SessionRevocationEntry, UserView } from '@vivified/contracts';
+import type { LoginReply, SessionRevocationEntry, TokenPair, UserView } from '@vivified/contracts';
 import { buckets, ErrorCode, sessionRevocationKey, streams, subjects } from '@vivified/contracts';
 import { ensureBucket, ensureStream } from '@vivified/nats-transport';
 import { waitFor } from '@vivified/testing';
 import { decodeJwt } from 'jose';
-import type { KV } from 'nats';
+import type { KV, Subscription } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { rejection, TestAuthenticator } from './accounts-support';
+import { auditRecordsOf, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
+import { SoftwareAuthenticator } from './support/software-authenticator';
 
 const PASSWORD = 'Revocation-Tests-Passphrase-27';
 const NEW_PASSWORD = 'Revocation-Changed-Passphrase-64';
 const ONE_TIME_PASSWORD = 'Revocation-One-Time-Passphrase-93';
+/** identity's default WebAuthn origin (the harness sets none). */
+const ORIGIN = 'http://localhost:8080';
+
+interface AuditSeen {
+  action: string;
+  outcome: string;
+  target?: string;
+  details: Record<string, unknown>;
+}
 
 /**
  * Access tokens end at once (docs/identity-tokens.md "Revocation"): identity writes `vivified_sessions` on a
- * deactivation, a password change or reset, an MFA reset and a role change, and the policy sidecar on every handler
- * refuses the user's older tokens within a second. Real NATS and PostgreSQL.
+ * deactivation, a password change or reset, an MFA reset, a role change, a user turning its TOTP off or removing a
+ * passkey, and a log out everywhere; the policy sidecar on every handler refuses the user's older tokens within a
+ * second. Real NATS and PostgreSQL.
  */
 describe('session revocation on identity', () => {
   let identity: IdentityHarness;
@@ -25,6 +36,8 @@ describe('session revocation on identity', () => {
   let admin: string;
   /** Rita's token from before her deactivation. */
   let ritaBefore: string;
+  let auditSub: Subscription;
+  const audit: AuditSeen[] = [];
 
   const login = (username: string, password: string): Promise<LoginReply> =>
     identity.client.request(subjects.identity.auth.login, { username, password });
@@ -74,6 +87,30 @@ describe('session revocation on identity', () => {
     return reply.accessToken as string;
   }
 
+  /** A session of a password login: its access and refresh tokens. */
+  async function session(username: string): Promise<TokenPair> {
+    const reply = await login(username, PASSWORD);
+    expect(reply.refreshToken).toBeDefined();
+
+    return reply as TokenPair;
+  }
+
+  const refresh = (refreshToken: string) =>
+    identity.client.request(subjects.identity.auth.refresh, { refreshToken });
+
+  /** Every token of the sessions from before: access tokens `token_revoked`, refresh tokens `session_revoked`. */
+  async function allRefused(before: TokenPair[], validAfter: number): Promise<void> {
+    for (const pair of before) {
+      expect(decodeJwt(pair.accessToken).iat).toBeLessThan(validAfter);
+      expect(await revokedWithinASecond(pair.accessToken)).toBeLessThan(1_000);
+      expect(await revokedWithinASecond(pair.accessToken, roles)).toBeLessThan(1_000);
+      expect(await rejection(refresh(pair.refreshToken))).toMatchObject({
+        code: ErrorCode.Unauthenticated,
+        reason: 'session_revoked',
+      });
+    }
+  }
+
   beforeAll(async () => {
     identity = await startIdentity();
     await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
@@ -87,9 +124,15 @@ describe('session revocation on identity', () => {
     admin = enabled.accessToken as string;
     // identity created the bucket at start (it owns it); the test reads what identity wrote
     sessions = await ensureBucket(identity.nc, buckets.sessions);
+    auditSub = identity.nc.subscribe(subjects.auditRecords.all, {
+      callback: (_error, msg) => {
+        audit.push(...auditRecordsOf<AuditSeen>(msg.data).map(({ record }) => record));
+      },
+    });
   }, 60_000);
 
   afterAll(async () => {
+    auditSub?.unsubscribe();
     await identity?.stop();
   });
 
@@ -193,6 +236,134 @@ describe('session revocation on identity', () => {
 
     expect(await revokedWithinASecond(old)).toBeLessThan(1_000);
     await expect(me(await accessToken('vic'))).resolves.toMatchObject({ id: vic.id });
+  });
+
+  it('signs a user out everywhere who turns its TOTP off: older access and refresh tokens are refused', async () => {
+    const yara = await createUser('yara');
+    const before = [await session('yara'), await session('yara')];
+    const [asked] = before as [TokenPair, TokenPair];
+    const setup = await identity.client.request(
+      subjects.identity.mfa.totpSetup,
+      {},
+      { token: asked.accessToken },
+    );
+    const authenticator = new TestAuthenticator(setup.secret);
+    await identity.client.request(
+      subjects.identity.mfa.totpEnable,
+      { code: await authenticator.nextCode() },
+      { token: asked.accessToken },
+    );
+
+    const off = await identity.client.request(
+      subjects.identity.mfa.totpDisable,
+      { code: await authenticator.nextCode() },
+      { token: asked.accessToken },
+    );
+
+    // no new tokens: like a password change, the caller signs in again
+    expect(off).toEqual({ disabled: true, sessionsEnded: 2 });
+    const { validAfter } = (await entryOf(yara.id)) as SessionRevocationEntry;
+    await allRefused(before, validAfter);
+    const fresh = await session('yara');
+    expect(decodeJwt(fresh.accessToken).iat).toBeGreaterThanOrEqual(validAfter);
+    await expect(me(fresh.accessToken)).resolves.toMatchObject({ id: yara.id, mfaEnrolled: false });
+    await expect(refresh(fresh.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
+    const record = await waitFor(
+      () => audit.find((entry) => entry.action === 'mfa.totp.disable' && entry.target === `user:${yara.id}`),
+      { what: 'the mfa.totp.disable audit record' },
+    );
+    expect(record).toMatchObject({
+      outcome: 'success',
+      details: { reason: 'totp_disabled', sessionsEnded: 2 },
+    });
+  });
+
+  it('signs a user out everywhere who removes a passkey: older access and refresh tokens are refused', async () => {
+    const zeno = await createUser('zeno');
+    const password = await session('zeno');
+    const laptop = new SoftwareAuthenticator({ origin: ORIGIN });
+    const phone = new SoftwareAuthenticator({ origin: ORIGIN });
+    const passkeyIds: string[] = [];
+    for (const authenticator of [laptop, phone]) {
+      const { ceremonyId, publicKey } = await identity.client.request(
+        subjects.identity.webauthn.registerOptions,
+        {},
+        { token: password.accessToken },
+      );
+      const summary = await identity.client.request(
+        subjects.identity.webauthn.registerVerify,
+        { ceremonyId, credential: authenticator.create(publicKey) },
+        { token: password.accessToken },
+      );
+      passkeyIds.push(summary.id);
+    }
+    const passkeyLogin = async (authenticator: SoftwareAuthenticator): Promise<TokenPair> => {
+      const { ceremonyId, publicKey } = await identity.client.request(
+        subjects.identity.webauthn.loginOptions,
+        {
+          username: 'zeno',
+        },
+      );
+      const reply = await identity.client.request(subjects.identity.webauthn.loginVerify, {
+        ceremonyId,
+        credential: authenticator.get(publicKey),
+      });
+      expect(reply.refreshToken).toBeDefined();
+
+      return reply as TokenPair;
+    };
+    const viaPhone = await passkeyLogin(phone);
+    const before = [password, viaPhone];
+
+    // the phone's own session removes the phone
+    const removed = await identity.client.request(
+      subjects.identity.webauthn.removeCredential,
+      { id: passkeyIds[1] },
+      { token: viaPhone.accessToken },
+    );
+
+    expect(removed).toEqual({ id: passkeyIds[1], sessionsEnded: 2 });
+    const { validAfter } = (await entryOf(zeno.id)) as SessionRevocationEntry;
+    await allRefused(before, validAfter);
+    const fresh = await passkeyLogin(laptop);
+    expect(decodeJwt(fresh.accessToken).iat).toBeGreaterThanOrEqual(validAfter);
+    await expect(me(fresh.accessToken)).resolves.toMatchObject({ id: zeno.id });
+    const record = await waitFor(
+      () => audit.find((entry) => entry.action === 'webauthn.remove' && entry.target === `user:${zeno.id}`),
+      { what: 'the webauthn.remove audit record' },
+    );
+    expect(record).toMatchObject({
+      outcome: 'success',
+      details: { passkeyId: passkeyIds[1], reason: 'passkey_removed', sessionsEnded: 2 },
+    });
+  });
+
+  it('logs a user out everywhere: both sessions end, access and refresh, and a new login works', async () => {
+    const abe = await createUser('abe');
+    const asked = await session('abe');
+    const before = [asked, await session('abe')];
+
+    const reply = await identity.client.request(
+      subjects.identity.auth.logoutAll,
+      {},
+      { token: asked.accessToken },
+    );
+
+    expect(reply).toEqual({ sessionsEnded: 2 });
+    const { validAfter } = (await entryOf(abe.id)) as SessionRevocationEntry;
+    await allRefused(before, validAfter);
+    const fresh = await session('abe');
+    await expect(me(fresh.accessToken)).resolves.toMatchObject({ id: abe.id });
+    await expect(refresh(fresh.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
+    const record = await waitFor(
+      () => audit.find((entry) => entry.action === 'session.logout_all' && entry.target === `user:${abe.id}`),
+      { what: 'the session.logout_all audit record' },
+    );
+    expect(record).toMatchObject({ outcome: 'success', details: { reason: 'logout_all', sessionsEnded: 2 } });
+    // without a token there is nobody to log out
+    expect((await rejection(identity.client.request(subjects.identity.auth.logoutAll, {}))).code).toBe(
+      ErrorCode.Unauthenticated,
+    );
   });
 
   it('does not deactivate when the revocation cannot be published: UNAVAILABLE, and the user stays active', async () => {

@@ -380,7 +380,7 @@ describe('passkeys (WebAuthn) on identity', () => {
     expect(credentials.map((passkey) => passkey.label)).toEqual(['Synced']);
   });
 
-  it('removes only the caller’s own passkey, after which it no longer logs in', async () => {
+  it('removes only the caller’s own passkey, after which it no longer logs in nor any older session works', async () => {
     const { credentials } = await identity.client.request(
       subjects.identity.webauthn.listCredentials,
       {},
@@ -398,28 +398,40 @@ describe('passkeys (WebAuthn) on identity', () => {
         { token: bob.token },
       ),
     ).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    // someone else's passkey is not found, and ends none of the caller's sessions
     await expect(
-      identity.client.request(
-        subjects.identity.webauthn.removeCredential,
-        { id: phonePasskey.id },
-        { token: alice.token },
-      ),
-    ).resolves.toEqual({ id: phonePasskey.id });
-
-    const after = await identity.client.request(
-      subjects.identity.webauthn.listCredentials,
-      {},
+      identity.client.request(subjects.identity.auth.me, {}, { token: bob.token }),
+    ).resolves.toMatchObject({ username: 'bob' });
+    const removed = await identity.client.request(
+      subjects.identity.webauthn.removeCredential,
+      { id: phonePasskey.id },
       { token: alice.token },
     );
-    expect(after.credentials.map((passkey) => passkey.label)).toEqual(['Laptop']);
+    // the password session and every passkey session so far
+    expect(Object.keys(removed).sort()).toEqual(['id', 'sessionsEnded']);
+    expect(removed.id).toBe(phonePasskey.id);
+    expect(removed.sessionsEnded).toBeGreaterThanOrEqual(2);
+
+    // the sidecar follows vivified_sessions within milliseconds
+    const refused = await waitFor(
+      () =>
+        identity.client.request(subjects.identity.auth.me, {}, { token: alice.token }).then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      { what: "alice's older token to be refused", timeoutMs: 1_000, intervalMs: 20 },
+    );
+    expect(refused).toMatchObject({ code: ErrorCode.Unauthenticated, reason: 'token_revoked' });
     const { ceremonyId, publicKey } = await loginOptions();
     await expect(loginVerify(ceremonyId, phone.get(publicKey))).rejects.toMatchObject(invalidCredentials);
     const laptopLogin = await loginOptions('alice');
-    await expect(
-      loginVerify(laptopLogin.ceremonyId, laptop.get(laptopLogin.publicKey)),
-    ).resolves.toMatchObject({
-      tokenType: 'Bearer',
-    });
+    const fresh = await loginVerify(laptopLogin.ceremonyId, laptop.get(laptopLogin.publicKey));
+    const after = await identity.client.request(
+      subjects.identity.webauthn.listCredentials,
+      {},
+      { token: fresh.accessToken },
+    );
+    expect(after.credentials.map((passkey) => passkey.label)).toEqual(['Laptop']);
   });
 
   it('keeps registration and the credential list for signed-in users', async () => {

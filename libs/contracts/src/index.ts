@@ -62,6 +62,8 @@ export {
   LoginReply,
   SessionOrPasswordChangeReply,
   LoginRequest,
+  LogoutAllReply,
+  LogoutAllRequest,
   MeRequest,
   PASSWORD_MAX_LENGTH,
   RoleListReply,

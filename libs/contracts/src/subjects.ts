@@ -55,6 +55,8 @@ export const subjects = {
       refresh: 'vivified.v1.identity.auth.refresh',
       /** Revokes the session of a refresh token. Public. */
       logout: 'vivified.v1.identity.auth.logout',
+      /** Ends every session of the caller and revokes every access token it holds (log out everywhere). */
+      logoutAll: 'vivified.v1.identity.auth.logout-all',
       /** The caller's own profile. */
       me: 'vivified.v1.identity.auth.me',
       /** Changes the caller's own password (and clears a one-time password's must-change flag). */

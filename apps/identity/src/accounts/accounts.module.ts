@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 
-import { USER_DIRECTORY } from './ports';
+import { SIGN_OUT, USER_DIRECTORY } from './ports';
 import { ACCOUNTS_CLOCK, systemAccountsClock } from './accounts.clock';
 import { accountsCryptoProviders } from './accounts.crypto';
 import { AccountsAudit } from './accounts-audit';
@@ -21,6 +21,7 @@ import { SecondFactorService } from './mfa/second-factor.service';
 import { TotpEnrollmentService } from './mfa/totp-enrollment.service';
 import { PasswordChangeService } from './password/password-change.service';
 import { SessionRevocations } from './sessions/session-revocations';
+import { SignOutService } from './sessions/sign-out.service';
 import { PasswordHasher } from './password/password-hasher';
 import { RequiredPasswordChangeService } from './password/required-password-change.service';
 import { AccountResetService } from './users/account-reset.service';
@@ -30,7 +31,10 @@ import { UsersHandlers } from './users/users.handlers';
 import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
 
-/** Users, roles, passwords, lockout, TOTP and backup codes; provides USER_DIRECTORY to the token half. */
+/**
+ * Users, roles, passwords, lockout, TOTP and backup codes; provides USER_DIRECTORY to the token half and SIGN_OUT to
+ * the passkeys.
+ */
 @Global()
 @Module({
   controllers: [AuthHandlers, MfaHandlers, UsersHandlers, MfaCoverageHandlers],
@@ -45,6 +49,8 @@ import { UsersService } from './users/users.service';
     MfaRepository,
     PasswordHasher,
     SessionRevocations,
+    SignOutService,
+    { provide: SIGN_OUT, useExisting: SignOutService },
     PasswordChangeService,
     RequiredPasswordChangeService,
     LockoutService,
@@ -61,6 +67,6 @@ import { UsersService } from './users/users.service';
     MfaCoverageRepository,
     MfaCoverageService,
   ],
-  exports: [USER_DIRECTORY],
+  exports: [USER_DIRECTORY, SIGN_OUT],
 })
 export class AccountsModule {}

@@ -14,8 +14,8 @@ import type { AuditEmitter, AuditInput } from '@vivified/service-kit';
 import { AUDIT_EMITTER, SERVICE_CONFIG } from '@vivified/service-kit';
 
 import type { IdentityConfig } from '../config';
-import type { UserDirectory, UserSnapshot } from '../identity.ports';
-import { USER_DIRECTORY } from '../identity.ports';
+import type { SignOut, UserDirectory, UserSnapshot } from '../identity.ports';
+import { SIGN_OUT, USER_DIRECTORY } from '../identity.ports';
 import { CeremonyChallenges } from './ceremony-challenges';
 import type { FailureReason } from './passkey-values';
 import {
@@ -28,9 +28,13 @@ import {
 import type { StoredPasskey } from './webauthn.repository';
 import { DuplicatePasskeyError, WebauthnRepository } from './webauthn.repository';
 
+/** Why a user is signed out everywhere when it removes a passkey (revocation, ended sessions, audit). */
+const PASSKEY_REMOVED = 'passkey_removed';
+
 /**
  * A signed-in user's passkeys: registration (user verification required, `none` attestation accepted), list and
- * removal. The caller's id comes from its verified token, never from the payload.
+ * removal (which signs the user out everywhere). The caller's id comes from its verified token, never from the
+ * payload.
  */
 @Injectable()
 export class PasskeyRegistrationService {
@@ -42,6 +46,7 @@ export class PasskeyRegistrationService {
     @Inject(SERVICE_CONFIG) private readonly config: IdentityConfig,
     @Inject(AUDIT_EMITTER) private readonly audit: AuditEmitter,
     @Inject(USER_DIRECTORY) private readonly users: UserDirectory,
+    @Inject(SIGN_OUT) private readonly signOut: SignOut,
   ) {
     this.origins = expectedOrigins(config.webauthnOrigins);
   }
@@ -155,21 +160,39 @@ export class PasskeyRegistrationService {
     return { credentials: passkeys.map(toSummary) };
   }
 
-  /** Removes one of the caller's passkeys; another user's passkey is "not found". */
+  /**
+   * Removes one of the caller's passkeys; another user's passkey is "not found". The user is signed out everywhere
+   * around the removal: a session opened with the passkey must not outlive it.
+   */
   async remove(userId: string, id: string): Promise<PasskeyRemoveReply> {
-    const removed = await this.repository.deletePasskey(userId, id);
-    await this.emit({
+    const about = {
       action: 'webauthn.remove',
-      outcome: removed ? 'success' : 'failure',
       actor: { kind: 'user', id: `user:${userId}` },
       target: `user:${userId}`,
-      details: removed ? { passkeyId: id } : { passkeyId: id, reason: 'not_found' },
-    });
-    if (!removed) {
-      throw new VivifiedError(ErrorCode.NotFound, 'passkey not found');
-    }
+    } as const;
+    const notFound = async () => {
+      await this.emit({ ...about, outcome: 'failure', details: { passkeyId: id, reason: 'not_found' } });
 
-    return { id };
+      return new VivifiedError(ErrorCode.NotFound, 'passkey not found');
+    };
+    // looked up first: a passkey that is not the caller's ends none of its sessions
+    if (!(await this.repository.listByUser(userId)).some((passkey) => passkey.id === id)) {
+      throw await notFound();
+    }
+    const { result: removed, sessionsEnded } = await this.signOut.around(userId, PASSKEY_REMOVED, () =>
+      this.repository.deletePasskey(userId, id),
+    );
+    if (!removed) {
+      // a concurrent removal of the same passkey won (and signed the user out too)
+      throw await notFound();
+    }
+    await this.emit({
+      ...about,
+      outcome: 'success',
+      details: { passkeyId: id, reason: PASSKEY_REMOVED, sessionsEnded },
+    });
+
+    return { id, sessionsEnded };
   }
 
   private async activeCaller(userId: string): Promise<UserSnapshot> {

@@ -173,6 +173,21 @@ export class ChangePasswordReply {
   sessionsEnded!: number;
 }
 
+/** `POST /v1/auth/logout-all`: no body; the caller is the user of the access token. */
+export class LogoutAllRequest {}
+
+/**
+ * Reply of a log-out-everywhere: every session of the user has ended and every access token issued to it up to the
+ * request is refused at every service (the caller's own included), so it signs in again. The gateway answers `204`
+ * without a body, as it does for a logout.
+ */
+export class LogoutAllReply {
+  /** How many sessions ended (all of the user's open ones, including the one that asked). */
+  @IsInt()
+  @Min(0)
+  sessionsEnded!: number;
+}
+
 /**
  * `POST /v1/auth/password` with a password-change token (no bearer): a login answered `passwordChangeRequired`. The
  * token is the credential; the answer is a {@link LoginReply}: tokens, or `mfaEnrollmentRequired` when a role
@@ -319,10 +334,19 @@ export class TotpDisableRequest {
   code!: string;
 }
 
-/** TOTP is off and the backup codes are gone. */
+/**
+ * TOTP is off and the backup codes are gone. A weaker sign-in must not leave an older session standing: every
+ * session of the user has ended and every access token issued before is refused (the caller's own included), so it
+ * signs in again, as after a password change.
+ */
 export class TotpDisableReply {
   @IsBoolean()
   disabled!: true;
+
+  /** How many sessions ended (all of the user's, including the one that asked). */
+  @IsInt()
+  @Min(0)
+  sessionsEnded!: number;
 }
 
 /** `POST /v1/auth/mfa/backup-codes`: no body. */
@@ -638,6 +662,13 @@ export const accountsContracts = {
     access: ownAccount('identity.auth.change-password'),
     summary: 'Changes the caller’s own password; every session of the user ends.',
   }),
+  [subjects.identity.auth.logoutAll]: defineRpc({
+    subject: subjects.identity.auth.logoutAll,
+    request: LogoutAllRequest,
+    reply: LogoutAllReply,
+    access: ownAccount('identity.auth.logout-all'),
+    summary: 'Ends every session of the caller and revokes every access token issued to it up to now.',
+  }),
   [subjects.identity.mfa.totpSetup]: defineRpc({
     subject: subjects.identity.mfa.totpSetup,
     request: TotpSetupRequest,
@@ -658,7 +689,8 @@ export const accountsContracts = {
     request: TotpDisableRequest,
     reply: TotpDisableReply,
     access: ownAccount('identity.mfa.disable'),
-    summary: 'Turns TOTP off for the caller (refused for roles that require MFA).',
+    summary:
+      'Turns TOTP off for the caller (refused for roles that require MFA); every session of the user ends.',
   }),
   [subjects.identity.mfa.backupCodes]: defineRpc({
     subject: subjects.identity.mfa.backupCodes,

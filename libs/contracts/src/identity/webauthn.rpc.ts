@@ -13,6 +13,7 @@ import {
   IsUUID,
   Matches,
   MaxLength,
+  Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
@@ -365,11 +366,20 @@ export class PasskeyRemoveRequest {
   id!: string;
 }
 
-/** Reply of `identity.webauthn.credential-remove`. */
+/**
+ * Reply of `identity.webauthn.credential-remove`. A removed passkey must not leave an older session standing: every
+ * session of the user has ended and every access token issued before is refused (the caller's own included), so it
+ * signs in again, as after a password change.
+ */
 export class PasskeyRemoveReply {
   /** The removed passkey's id. */
   @IsUUID()
   id!: string;
+
+  /** How many sessions ended (all of the user's, including the one that asked). */
+  @IsInt()
+  @Min(0)
+  sessionsEnded!: number;
 }
 
 /**
@@ -417,6 +427,6 @@ export const webauthnContracts = {
     request: PasskeyRemoveRequest,
     reply: PasskeyRemoveReply,
     access: MANAGE,
-    summary: "Removes one of the caller's passkeys.",
+    summary: "Removes one of the caller's passkeys; every session of the user ends.",
   }),
 } as const;

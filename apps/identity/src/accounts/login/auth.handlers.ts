@@ -3,16 +3,18 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import {
   ChangePasswordRequest,
   LoginRequest,
+  LogoutAllRequest,
   MeRequest,
   RequiredPasswordChangeRequest,
   subjects,
 } from '@vivified/contracts';
-import type { ChangePasswordReply, LoginReply, UserProfile } from '@vivified/contracts';
+import type { ChangePasswordReply, LoginReply, LogoutAllReply, UserProfile } from '@vivified/contracts';
 import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
 import { userCaller } from '../caller';
 import { PasswordChangeService } from '../password/password-change.service';
 import { RequiredPasswordChangeService } from '../password/required-password-change.service';
+import { SignOutService } from '../sessions/sign-out.service';
 import { UsersService } from '../users/users.service';
 import { LoginService } from './login.service';
 
@@ -23,6 +25,7 @@ export class AuthHandlers {
     private readonly users: UsersService,
     private readonly passwordChanges: PasswordChangeService,
     private readonly requiredChanges: RequiredPasswordChangeService,
+    private readonly signOut: SignOutService,
   ) {}
 
   @Handle(subjects.identity.auth.login)
@@ -41,6 +44,11 @@ export class AuthHandlers {
     @Ctx() ctx: NatsRequestContext,
   ): Promise<ChangePasswordReply> {
     return this.passwordChanges.change(userCaller(ctx.principal), body);
+  }
+
+  @Handle(subjects.identity.auth.logoutAll)
+  logoutAll(@Payload() _body: LogoutAllRequest, @Ctx() ctx: NatsRequestContext): Promise<LogoutAllReply> {
+    return this.signOut.everywhere(userCaller(ctx.principal));
   }
 
   /** Public: the password-change token in the body is the credential (the service verifies it). */

@@ -5,12 +5,13 @@ import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import { AccountsAudit } from '../accounts-audit';
 import type { UserCaller } from '../caller';
 import { userTarget } from '../caller';
+import { SignOutService, signOutReasons } from '../sessions/sign-out.service';
 import type { UserRecord } from '../users/users.repository';
 import { UsersRepository } from '../users/users.repository';
 import { MfaRepository } from './mfa.repository';
 import { SecondFactorService } from './second-factor.service';
 
-/** A signed-in user's own MFA settings: turning TOTP off, new backup codes. */
+/** A signed-in user's own MFA settings: turning TOTP off (which signs the user out everywhere), new backup codes. */
 @Injectable()
 export class MfaSettingsService {
   constructor(
@@ -18,9 +19,13 @@ export class MfaSettingsService {
     private readonly repository: MfaRepository,
     private readonly secondFactor: SecondFactorService,
     private readonly audit: AccountsAudit,
+    private readonly signOut: SignOutService,
   ) {}
 
-  /** Turns TOTP off after a current code; refused while a role of the user requires MFA. */
+  /**
+   * Turns TOTP off after a current code; refused while a role of the user requires MFA. The user is signed out
+   * everywhere around the change: a session opened with the second factor must not outlive it.
+   */
   async disableTotp(caller: UserCaller, request: TotpDisableRequest): Promise<TotpDisableReply> {
     const user = await this.enrolled(caller);
     if (user.mfaRequired) {
@@ -31,16 +36,19 @@ export class MfaSettingsService {
     if (!(await this.secondFactor.acceptTotp(user.id, request.code))) {
       throw new VivifiedError(ErrorCode.Unauthenticated, 'invalid code', { reason: 'invalid_code' });
     }
-    await this.repository.disable(user.id);
+    const { sessionsEnded } = await this.signOut.around(user.id, signOutReasons.totpDisabled, () =>
+      this.repository.disable(user.id),
+    );
     await this.audit.record({
       category: 'auth',
       action: 'mfa.totp.disable',
       outcome: 'success',
       actor: caller.actor,
       target: userTarget(user.id),
+      details: { reason: signOutReasons.totpDisabled, sessionsEnded },
     });
 
-    return { disabled: true };
+    return { disabled: true, sessionsEnded };
   }
 
   /** Ten new backup codes; the old ones stop working. */
