@@ -39,6 +39,7 @@ type Who =
   | 'operator'
   | 'viewer'
   | 'passwordUser'
+  | 'leavingUser'
   | 'securityAdmin'
   | 'compliance'
   | 'plugin'
@@ -325,6 +326,13 @@ const ROUTES: Row[] = [
     path: '/v1/me',
     request: () => ({ method: 'GET', path: '/v1/me' }),
     gate: { allow: 'viewer', status: 200, deny: ['plugin'] },
+  },
+  {
+    method: 'POST',
+    path: '/v1/auth/logout-all',
+    request: () => ({ method: 'POST', path: '/v1/auth/logout-all' }),
+    // a user of its own: logging out everywhere ends every token it holds
+    gate: { allow: 'leavingUser', status: 204, deny: ['plugin'] },
   },
   {
     method: 'POST',
@@ -1039,6 +1047,7 @@ describe('HTTP contract of every gateway route', () => {
     const viewerId = await createUser(admin, 'contract-viewer', ['viewer']);
     await createUser(admin, 'contract-operator', ['operator']);
     await createUser(admin, 'contract-password', ['viewer']);
+    await createUser(admin, 'contract-leaving', ['viewer']);
     const spareUserId = await createUser(admin, 'contract-spare', ['viewer']);
 
     const target = manifest(TARGET, {
@@ -1075,10 +1084,11 @@ describe('HTTP contract of every gateway route', () => {
       callback: (_error, msg) => msg.respond(encodeJson({ echoed: true })),
     });
 
-    const [viewer, operator, passwordUser, plugin, egress] = await Promise.all([
+    const [viewer, operator, passwordUser, leavingUser, plugin, egress] = await Promise.all([
       login('contract-viewer'),
       login('contract-operator'),
       login('contract-password'),
+      login('contract-leaving'),
       pluginToken(CALLER, callerSecret),
       pluginToken(EGRESS, egressSecret),
     ]);
@@ -1089,6 +1099,7 @@ describe('HTTP contract of every gateway route', () => {
         operator: operator.body['accessToken'] as string,
         viewer: viewer.body['accessToken'] as string,
         passwordUser: passwordUser.body['accessToken'] as string,
+        leavingUser: leavingUser.body['accessToken'] as string,
         // identity enrols these roles only with TOTP: minted with the key every service accepts
         securityAdmin: await mint(['security_admin', 'audit_viewer', 'viewer']),
         compliance: await mint(['compliance_officer', 'audit_viewer', 'viewer']),

@@ -90,6 +90,18 @@ export class AuthController {
     await this.core.call(subjects.identity.auth.logout, body, { ip: caller.ip });
   }
 
+  /** Log out everywhere: the caller's own access token ends too, so it signs in again (204, as a logout). */
+  @Post('v1/auth/logout-all')
+  @Endpoint({
+    summary:
+      'Ends every session of the caller and revokes every access token issued to it (log out everywhere).',
+    auth: true,
+    status: 204,
+  })
+  async logoutAll(@Caller() caller: EdgeCaller): Promise<void> {
+    await this.core.call(subjects.identity.auth.logoutAll, {}, caller);
+  }
+
   @Get('v1/me')
   @Endpoint({ summary: "The caller's own profile.", reply: UserProfile, auth: true })
   me(@Caller() caller: EdgeCaller) {
@@ -168,7 +180,7 @@ export class AuthController {
 
   @Post('v1/auth/mfa/totp/disable')
   @Endpoint({
-    summary: 'Turns TOTP off (not for roles that require MFA).',
+    summary: 'Turns TOTP off (not for roles that require MFA); every session of the user ends.',
     body: TotpDisableRequest,
     reply: TotpDisableReply,
     auth: true,
@@ -239,7 +251,11 @@ export class AuthController {
   }
 
   @Delete('v1/auth/webauthn/credentials/:id')
-  @Endpoint({ summary: "Removes one of the caller's passkeys.", reply: PasskeyRemoveReply, auth: true })
+  @Endpoint({
+    summary: "Removes one of the caller's passkeys; every session of the user ends.",
+    reply: PasskeyRemoveReply,
+    auth: true,
+  })
   removeCredential(@Param('id') id: string, @Caller() caller: EdgeCaller) {
     return this.core.call(subjects.identity.webauthn.removeCredential, { id }, caller);
   }
