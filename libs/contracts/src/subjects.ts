@@ -311,9 +311,9 @@ export const dynamicSubjects = {
     `vivified.v1.plugin.${subjectToken('plugin id', pluginId)}.lifecycle`,
   /** Every reply subject under one inbox (`<inbox>.*`): a request multiplexer's one subscription. */
   inboxReplies: (inbox: string): string => `${inbox}.*`,
-  /** JetStream's advisory that a stream was deleted (a KV bucket is the stream `KV_<bucket>`). */
-  streamDeletedAdvisory: (stream: string): string =>
-    `$JS.EVENT.ADVISORY.STREAM.DELETED.${subjectToken('stream name', stream)}`,
+  /** JetStream's advisories about one stream (`CREATED`, `DELETED`, `UPDATED`; a KV bucket is `KV_<bucket>`). */
+  streamAdvisories: (stream: string): string =>
+    `$JS.EVENT.ADVISORY.STREAM.*.${subjectToken('stream name', stream)}`,
   /** A plugin's own inbox prefix. */
   pluginInboxPrefix: (pluginId: string): string => `_INBOX_${subjectToken('plugin id', pluginId)}`,
   /** The NATS server's answer with an account's current JWT (system account only, production mode). */

@@ -72,7 +72,7 @@ export class KvWatch {
   private watcher: QueuedIterator<KvEntry> | undefined;
   private loop: Promise<void> | undefined;
   private statusFeed: (AsyncIterable<Status> & { stop?: () => void }) | undefined;
-  private deletions: Subscription | undefined;
+  private advisories: Subscription | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loadedOnce = false;
@@ -107,7 +107,7 @@ export class KvWatch {
     });
     this.loop = this.run(settle);
     this.followConnection();
-    this.followDeletion();
+    this.followRecreation();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       firstAttempt,
@@ -122,7 +122,7 @@ export class KvWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     this.statusFeed?.stop?.();
-    this.deletions?.unsubscribe();
+    this.advisories?.unsubscribe();
     this.watcher?.stop();
     this.wake?.();
     await this.loop;
@@ -175,23 +175,26 @@ export class KvWatch {
   }
 
   /**
-   * Ends the current watch when the bucket is deleted: nats.js would resume its ordered consumer after the old
-   * bucket's last revision and miss the first entries of a bucket created again under the same name (revisions
-   * start over). The loop then waits for the bucket and replays it from its first revision.
+   * Ends the current watch when the bucket is deleted or created: nats.js would resume its ordered consumer after
+   * the old bucket's last revision and miss the first entries of a bucket created again under the same name
+   * (revisions start over). The loop then waits for the bucket and replays it from its first revision. Both
+   * advisories are followed because nats-server does not send every deletion advisory (seen with 2.9 when a bucket
+   * is deleted and created again at once); the creation one comes when the new bucket exists.
    */
-  private followDeletion(): void {
-    this.deletions = this.nc.subscribe(dynamicSubjects.streamDeletedAdvisory(`KV_${this.options.bucket}`), {
-      callback: (error) => {
+  private followRecreation(): void {
+    const { bucket, what } = this.options;
+    this.advisories = this.nc.subscribe(dynamicSubjects.streamAdvisories(`KV_${bucket}`), {
+      callback: (error, msg) => {
         if (error) {
-          this.log.warn(
-            { err: error, bucket: this.options.bucket },
-            'bucket deletion advisories unavailable',
-          );
+          this.log.warn({ err: error, bucket }, 'bucket advisories unavailable');
 
           return;
         }
-        this.log.warn({ bucket: this.options.bucket }, `${this.options.what} bucket deleted, watching again`);
-        this.watcher?.stop();
+        const action = msg.subject.split('.')[4];
+        if (action === 'DELETED' || action === 'CREATED') {
+          this.log.warn({ bucket }, `${what} bucket ${action.toLowerCase()}, watching it again`);
+          this.watcher?.stop();
+        }
       },
     });
   }
