@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IsInt, IsString, Min } from 'class-validator';
+import { IsInt, IsNumber, IsString, Min } from 'class-validator';
 
 import { AuditRecord } from './audit/audit-record';
 import { ErrorCode, VivifiedError } from './errors';
@@ -48,9 +48,30 @@ describe(validatePayload.name, () => {
     }
   });
 
-  it('returns an instance of the class', () => {
+  it('refuses a value a constraint throws on, instead of failing', () => {
+    class Cores {
+      @IsNumber({ maxDecimalPlaces: 3 })
+      cpu!: number;
+    }
+    expect(validatePayload(Cores, { cpu: 5e-324 })).toMatchObject({ ok: false });
+    expect(validatePayload(Cores, { cpu: 0.5 }).ok).toBe(true);
+  });
+
+  it('answers a valid value as it came, without a copy', () => {
     const result = validatePayload(AuditRecord, record);
-    expect(result.ok && result.value).toBeInstanceOf(AuditRecord);
+    expect(result.ok && result.value).toBe(record);
+  });
+
+  it('validates a class the compiled check does not cover with class-validator, into an instance', () => {
+    class WithDefault {
+      @IsInt()
+      @Min(1)
+      limit: number = 50;
+    }
+    const result = validatePayload(WithDefault, {});
+    expect(result.ok && result.value).toBeInstanceOf(WithDefault);
+    expect(result.ok && result.value.limit).toBe(50);
+    expect(validatePayload(WithDefault, { limit: 0 }).ok).toBe(false);
   });
 });
 

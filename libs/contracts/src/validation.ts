@@ -4,6 +4,7 @@ import { getMetadataStorage, validateSync } from 'class-validator';
 
 type ValidationMetadata = Parameters<MetadataStorage['addValidationMetadata']>[0];
 
+import { compiledCheck, forgetCompiledChecks } from './compiled-validation';
 import type { FieldError } from './errors';
 import { ErrorCode, VivifiedError } from './errors';
 
@@ -30,7 +31,13 @@ function rememberMetadataLookups(): void {
   let memo = new Map<unknown, Map<string, ValidationMetadata[]>>();
   storage.addValidationMetadata = (metadata: ValidationMetadata) => {
     memo = new Map();
+    forgetCompiledChecks();
     add(metadata);
+  };
+  const addConstraint = storage.addConstraintMetadata.bind(storage);
+  storage.addConstraintMetadata = (metadata) => {
+    forgetCompiledChecks();
+    addConstraint(metadata);
   };
   storage.getTargetValidationMetadatas = (target, schema, always, strict, groups) => {
     if (groups !== undefined && groups.length > 0) {
@@ -63,20 +70,38 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
 }
 
 /**
- * Validates a plain value against a contract class: unknown properties are refused, nested objects are
- * validated, and the result is an instance of the class.
+ * Validates a plain value against a contract class: unknown properties are refused and nested objects are
+ * validated. A valid value is answered as it came when the class's compiled check (compiled-validation.ts)
+ * accepts it — the common case, without class-transformer's copy or class-validator's error objects — and
+ * otherwise as the instance class-transformer makes of it; invalid values get class-validator's field errors.
  */
 export function validatePayload<T extends object>(cls: PayloadClass<T>, plain: unknown): ValidationResult<T> {
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, errors: [{ path: '', messages: ['payload must be a JSON object'] }] };
   }
+  const check = compiledCheck(cls);
+  if (check?.(plain as Record<string, unknown>)) {
+    return { ok: true, value: plain as T };
+  }
+
+  return validateInstance(cls, plain);
+}
+
+/** class-validator's verdict on class-transformer's instance of a plain object (the reference the compiled checks follow). */
+export function validateInstance<T extends object>(cls: PayloadClass<T>, plain: object): ValidationResult<T> {
   const value = plainToInstance(cls, plain, { enableImplicitConversion: false });
-  const errors = validateSync(value, {
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: false,
-    validationError: { target: false, value: false },
-  });
+  let errors: ValidationError[];
+  try {
+    errors = validateSync(value, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: false,
+      validationError: { target: false, value: false },
+    });
+  } catch {
+    // a constraint that throws on a value it cannot read (IsNumber's decimal places of 5e-324) refuses the value
+    return { ok: false, errors: [{ path: '', messages: [`payload is not a valid ${cls.name}`] }] };
+  }
 
   return errors.length === 0 ? { ok: true, value } : { ok: false, errors: flatten(errors) };
 }

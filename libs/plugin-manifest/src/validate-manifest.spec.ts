@@ -18,11 +18,10 @@ function verdict(input: unknown, options?: Parameters<typeof validateManifest>[1
 const patched = (patch: (manifest: PluginManifest) => void) => aManifest(patch);
 
 describe(validateManifest.name, () => {
-  it('accepts a valid manifest and answers it as a PluginManifest', () => {
+  it('accepts a valid manifest and answers it', () => {
     const result = validateManifest(aManifest());
     expect(result).toMatchObject({ ok: true, violations: [] });
-    expect(result.manifest?.constructor.name).toBe('PluginManifest');
-    expect(result.manifest?.events.constructor.name).toBe('ManifestEvents');
+    expect(result.manifest).toEqual(aManifest());
   });
 
   it('accepts the PHI manifest that meets every PHI requirement', () => {
