@@ -16,6 +16,11 @@ export const tokenContract = {
   passwordChangeAudience: 'urn:vivified:password-change',
   /** The JWS algorithm of every token (Ed25519). */
   algorithm: 'EdDSA',
+  /**
+   * `amr` of a user access token exchanged for an API key; a session's access token carries its session's login
+   * method instead (`password`, `password+totp`, `password+backup_code`, `totp_enrollment`, `webauthn`).
+   */
+  apiKeyMethod: 'api_key',
   /** Lifetimes in seconds. */
   lifetimes: {
     /** A user's access token. */
@@ -51,6 +56,13 @@ export interface TokenClaims {
   roles?: string[];
   /** Session id of a user token (its refresh-token family); revoking the session revokes the token. */
   sid?: string;
+  /**
+   * How a user token was obtained (RFC 8176's claim, with identity's own values): one login method of a session
+   * (`password`, `password+totp`, `password+backup_code`, `totp_enrollment`, `webauthn`), or
+   * {@link tokenContract.apiKeyMethod} for a token exchanged for an API key. Absent on plugin and service tokens,
+   * and on user tokens signed before the claim existed.
+   */
+  amr?: string[];
   /** Token id. */
   jti: string;
   /** Issued at (seconds). */
