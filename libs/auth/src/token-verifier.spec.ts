@@ -117,6 +117,21 @@ describe(TokenVerifier.name, () => {
       expect(result.claims).toEqual(payload);
     });
 
+    it('answers the amr claim when there is one, and none when a token has none', async () => {
+      const sut = verifierWith();
+
+      const session = await sut.verify(await sign(claims({ amr: ['password+totp'] })));
+      const apiKey = await sut.verify(
+        await sign(claims({ amr: [tokenContract.apiKeyMethod], roles: undefined, sid: undefined })),
+      );
+      const before = await sut.verify(await sign(claims()));
+
+      expect(session.claims.amr).toEqual(['password+totp']);
+      expect(apiKey.claims.amr).toEqual(['api_key']);
+      expect(before.claims.amr).toBeUndefined();
+      expect('amr' in before.claims).toBe(false);
+    });
+
     it('accepts a plugin token, with no roles', async () => {
       const token = await sign(
         claims({
@@ -314,6 +329,11 @@ describe(TokenVerifier.name, () => {
       await expectRefused(await sign(claims({ roles: { admin: true } })), 'claims_invalid');
     });
 
+    it('refuses an amr that is not a string array', async () => {
+      await expectRefused(await sign(claims({ amr: 'api_key' })), 'claims_invalid');
+      await expectRefused(await sign(claims({ amr: ['pwd', 1] })), 'claims_invalid');
+    });
+
     it('refuses a token without jti', async () => {
       await expectRefused(await sign(claims({ jti: undefined })), 'claims_invalid');
     });
@@ -357,6 +377,15 @@ describe('TokenVerifier cache of verified tokens', () => {
 
     expect(second.principal.traits).toEqual(['user_manager']);
     expect(second.claims.jti).toBe(first.claims.jti);
+  });
+
+  it('answers a copy of a remembered amr: a caller changing it changes nothing', async () => {
+    const sut = verifierWith();
+    const token = await sign(claims({ amr: [tokenContract.apiKeyMethod] }));
+
+    (await sut.verify(token)).claims.amr?.splice(0, 1, 'password');
+
+    expect((await sut.verify(token)).claims.amr).toEqual(['api_key']);
   });
 
   it('forgets a token once it expires, even within the cache lifetime', async () => {

@@ -114,7 +114,7 @@ function rejectionOf(error: unknown): TokenRejection {
 /** Checks the claims jose does not know about and builds the typed claims. */
 function typedClaims(payload: JWTPayload): TokenClaims {
   const { iss, aud, sub, jti, iat, exp } = payload;
-  const { typ, traits, roles, sid } = payload as Record<string, unknown>;
+  const { typ, traits, roles, sid, amr } = payload as Record<string, unknown>;
   if (
     typeof iss !== 'string' ||
     typeof aud !== 'string' ||
@@ -127,7 +127,8 @@ function typedClaims(payload: JWTPayload): TokenClaims {
     !KINDS.has(typ) ||
     !isStringArray(traits) ||
     (roles !== undefined && !isStringArray(roles)) ||
-    (sid !== undefined && typeof sid !== 'string')
+    (sid !== undefined && typeof sid !== 'string') ||
+    (amr !== undefined && !isStringArray(amr))
   ) {
     throw invalidToken('claims_invalid');
   }
@@ -144,6 +145,7 @@ function typedClaims(payload: JWTPayload): TokenClaims {
     traits: [...traits],
     ...(roles === undefined ? {} : { roles: [...roles] }),
     ...(sid === undefined ? {} : { sid }),
+    ...(amr === undefined ? {} : { amr: [...amr] }),
     jti,
     iat,
     exp,
@@ -282,6 +284,7 @@ function copyOf(verified: VerifiedToken): VerifiedToken {
       ...verified.claims,
       traits: [...verified.claims.traits],
       ...(verified.claims.roles ? { roles: [...verified.claims.roles] } : {}),
+      ...(verified.claims.amr ? { amr: [...verified.claims.amr] } : {}),
     },
   };
 }
