@@ -68,7 +68,7 @@ describe('identity tokens: signing keys, JWKS and sessions', () => {
 
       expect(protectedHeader).toMatchObject({ alg: 'EdDSA', typ: 'JWT' });
       expect(Object.keys(payload).sort()).toEqual(
-        ['aud', 'exp', 'iat', 'iss', 'jti', 'roles', 'sid', 'sub', 'traits', 'typ'].sort(),
+        ['amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'roles', 'sid', 'sub', 'traits', 'typ'].sort(),
       );
       expect(payload).toMatchObject({
         iss: tokenContract.issuer,
@@ -76,6 +76,7 @@ describe('identity tokens: signing keys, JWKS and sessions', () => {
         sub: `user:${user.id}`,
         typ: 'user',
         roles: ['operator'],
+        amr: ['password'],
       });
       expect([...payload.traits].sort()).toEqual([...user.traits].sort());
       expect(payload.exp - payload.iat).toBe(tokenContract.lifetimes.userAccess);
@@ -164,6 +165,8 @@ describe('identity tokens: signing keys, JWKS and sessions', () => {
       const second = await identity.verifyWithBucket(next.accessToken);
       expect(second.payload.sid).toBe(first.payload.sid);
       expect(second.payload.sub).toBe(`user:${user.id}`);
+      // the session's login method rides on every access token of the session
+      expect(second.payload.amr).toEqual(['password']);
       // refresh tokens are stored as keyed hashes only
       const rows = await identity.sql<{ hash: string }>(
         'SELECT hash FROM refresh_tokens WHERE session_id = $1',

@@ -151,11 +151,13 @@ export class ApiKeysService {
     }
     const scopes = new Set(row.scopes);
     const traits = user.traits.filter((trait) => scopes.has(trait));
-    // no roles claim: roles stand for the owner's full traits, which a key does not carry
+    // no roles claim: roles stand for the owner's full traits, which a key does not carry; no session, and `amr` says
+    // how it was obtained, so credential management refuses it (docs/identity.md "… needs an interactive session")
     const { token, expiresIn } = await this.signer.sign({
       sub: `user:${user.id}`,
       typ: 'user',
       traits,
+      method: tokenContract.apiKeyMethod,
       lifetime: tokenContract.lifetimes.userAccess,
     });
     await this.repository.touch(row.id, now);

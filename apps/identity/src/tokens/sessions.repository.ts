@@ -17,6 +17,8 @@ export interface NewSession {
 export interface LockedRefreshToken {
   sessionId: string;
   userId: string;
+  /** How the session was opened (`SessionContext['method']`); its access tokens carry it as `amr`. */
+  method: string;
   usedAt: Date | null;
   lastUsedAt: Date;
   expiresAt: Date;
@@ -35,6 +37,7 @@ export interface RefreshTx {
 interface LockedRow {
   session_id: string;
   user_id: string;
+  method: string;
   used_at: Date | null;
   last_used_at: Date;
   expires_at: Date;
@@ -125,7 +128,7 @@ export class SessionsRepository {
     return {
       lock: async (hash) => {
         const { rows } = await client.query<LockedRow>(
-          `SELECT t.session_id, s.user_id, t.used_at, s.last_used_at, s.expires_at, s.revoked_at
+          `SELECT t.session_id, s.user_id, s.method, t.used_at, s.last_used_at, s.expires_at, s.revoked_at
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
             WHERE t.hash = $1
             FOR UPDATE OF t, s`,
@@ -137,6 +140,7 @@ export class SessionsRepository {
           ? {
               sessionId: row.session_id,
               userId: row.user_id,
+              method: row.method,
               usedAt: row.used_at,
               lastUsedAt: row.last_used_at,
               expiresAt: row.expires_at,

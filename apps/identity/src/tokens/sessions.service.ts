@@ -103,7 +103,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       },
       this.hasher.hash(refreshToken),
     );
-    const pair = await this.pair(user, sessionId, refreshToken);
+    const pair = await this.pair(user, { id: sessionId, method: context.method }, refreshToken);
     await this.emit('session.start', 'success', user.id, sessionId, { method: context.method });
 
     return pair;
@@ -151,8 +151,9 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       await this.refused(outcome);
       throw unauthenticated(outcome.refusal);
     }
-    const pair = await this.pair(outcome.user, outcome.session.sessionId, next);
-    await this.emit('token.refresh', 'success', outcome.user.id, outcome.session.sessionId, {});
+    const { sessionId, method } = outcome.session;
+    const pair = await this.pair(outcome.user, { id: sessionId, method }, next);
+    await this.emit('token.refresh', 'success', outcome.user.id, sessionId, {});
 
     return pair;
   }
@@ -186,13 +187,19 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     return count;
   }
 
-  private async pair(user: UserSnapshot, sessionId: string, refreshToken: string): Promise<TokenPair> {
+  /** An access token of the session (`sid`, and its login method as `amr`) and the refresh token. */
+  private async pair(
+    user: UserSnapshot,
+    session: { id: string; method: string },
+    refreshToken: string,
+  ): Promise<TokenPair> {
     const { token, expiresIn } = await this.signer.sign({
       sub: `user:${user.id}`,
       typ: 'user',
       traits: user.traits,
       roles: user.roles,
-      sid: sessionId,
+      sid: session.id,
+      method: session.method,
       lifetime: tokenContract.lifetimes.userAccess,
     });
 

@@ -19,7 +19,10 @@ export interface TokenSubject {
   sid?: string;
   /** @default tokenContract.audience */
   audience?: string;
-  /** How the user proved who they are (claim `amr`), on a password-change token only. */
+  /**
+   * How the user proved who they are (claim `amr`): the session's login method on a session's access token and on a
+   * password-change token, `tokenContract.apiKeyMethod` on an API-key token.
+   */
   method?: string;
   /** Seconds. */
   lifetime: number;
