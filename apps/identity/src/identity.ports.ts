@@ -1,4 +1,5 @@
 import type { TokenPair } from '@vivified/contracts';
+import type { NatsRequestContext, Principal } from '@vivified/nats-transport';
 
 /**
  * The seams between identity's two halves: accounts (users, passwords, MFA, passkeys) and tokens (signing
@@ -68,6 +69,24 @@ export interface SignOut {
 
 /** Injection token of the {@link SignOut} port (provided by the accounts module). */
 export const SIGN_OUT = Symbol('SIGN_OUT');
+
+/**
+ * Credential management — the user's own password, TOTP, backup codes, passkeys and API keys, and signing out
+ * everywhere — needs an access token of a session an interactive login opened (password, TOTP, passkey). A token
+ * exchanged for an API key is for automation: a leaked key must not weaken or take over the account's credentials
+ * (docs/identity.md "Credential management needs an interactive session"). Provided by the accounts half.
+ */
+export interface InteractiveSessions {
+  /**
+   * The caller of a guarded credential-management handler when its access token belongs to an interactive session;
+   * otherwise `POLICY_DENIED` `interactive_session_required`, audited `denied` as `action` (category `auth`), so
+   * the handler changes nothing. A caller that is not a user is `UNAUTHENTICATED` `user_required`.
+   */
+  caller(ctx: NatsRequestContext, action: string): Promise<Principal>;
+}
+
+/** Injection token of the {@link InteractiveSessions} port (provided by the accounts module). */
+export const INTERACTIVE_SESSIONS = Symbol('INTERACTIVE_SESSIONS');
 
 /** The ways a session is opened. */
 export const sessionMethods = [

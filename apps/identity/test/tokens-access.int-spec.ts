@@ -212,9 +212,14 @@ describe('identity tokens: plugin, service and API-key tokens', () => {
         apiKey: created.apiKey,
       });
       const { payload } = await identity.verifyWithBucket(exchanged.accessToken);
-      expect(payload).toMatchObject({ sub: `user:${user.id}`, typ: 'user' });
+      expect(payload).toMatchObject({
+        sub: `user:${user.id}`,
+        typ: 'user',
+        amr: [tokenContract.apiKeyMethod],
+      });
       expect([...payload.traits].sort()).toEqual(['handles_pii', 'viewer']);
       expect(payload.roles).toBeUndefined();
+      expect(payload.sid).toBeUndefined();
       expect(payload.exp - payload.iat).toBe(tokenContract.lifetimes.userAccess);
 
       const listed = await identity.client.request(subjects.identity.apiKeys.list, {}, { token });
@@ -231,6 +236,65 @@ describe('identity tokens: plugin, service and API-key tokens', () => {
       );
       expect(revoked.code).toBe(ErrorCode.Unauthenticated);
       expect(revoked.reason).toBe('api_key_revoked');
+    });
+
+    it('lets an API-key token list keys and read the profile, and refuses it to create or revoke keys', async () => {
+      const { user, token } = await userToken(['operator']);
+      const created = await identity.client.request(
+        subjects.identity.apiKeys.create,
+        { name: 'pipeline', scopes: ['viewer'] },
+        { token },
+      );
+      const { accessToken: keyToken } = await identity.client.request(subjects.identity.tokens.apiKey, {
+        apiKey: created.apiKey,
+      });
+      const keysNow = async () =>
+        (await identity.client.request(subjects.identity.apiKeys.list, {}, { token })).keys.map(
+          ({ id, revokedAt }) => ({ id, revoked: revokedAt !== undefined }),
+        );
+      const before = await keysNow();
+
+      const createDenied = await refusal(
+        identity.client.request(
+          subjects.identity.apiKeys.create,
+          { name: 'persistence', scopes: ['viewer'] },
+          { token: keyToken },
+        ),
+      );
+      const revokeDenied = await refusal(
+        identity.client.request(subjects.identity.apiKeys.revoke, { id: created.id }, { token: keyToken }),
+      );
+
+      for (const denied of [createDenied, revokeDenied]) {
+        expect(denied.code).toBe(ErrorCode.PolicyDenied);
+        expect(denied.reason).toBe('interactive_session_required');
+      }
+      expect(await keysNow()).toEqual(before);
+      expect(before).toEqual([{ id: created.id, revoked: false }]);
+      // reading is ordinary use: the key's token lists the keys and reads the profile
+      const listed = await identity.client.request(subjects.identity.apiKeys.list, {}, { token: keyToken });
+      expect(listed.keys.map((key) => key.id)).toEqual([created.id]);
+      await expect(
+        identity.client.request(subjects.identity.auth.me, {}, { token: keyToken }),
+      ).resolves.toMatchObject({ id: user.id });
+      // the session's token does both
+      const second = await identity.client.request(
+        subjects.identity.apiKeys.create,
+        { name: 'second', scopes: ['viewer'] },
+        { token },
+      );
+      await expect(
+        identity.client.request(subjects.identity.apiKeys.revoke, { id: second.id }, { token }),
+      ).resolves.toEqual({});
+      const records = await identity.auditRecords();
+      expect(
+        records
+          .filter((record) => record.target === `user:${user.id}` && record.outcome === 'denied')
+          .map((record) => [record.action, record.details?.['reason']]),
+      ).toEqual([
+        ['api_key.create', 'interactive_session_required'],
+        ['api_key.revoke', 'interactive_session_required'],
+      ]);
     });
 
     it('gives no token for a key while its owner must change the password, and again once it is changed', async () => {

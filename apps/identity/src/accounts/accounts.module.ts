@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 
-import { SIGN_OUT, USER_DIRECTORY } from './ports';
+import { INTERACTIVE_SESSIONS, SIGN_OUT, USER_DIRECTORY } from './ports';
 import { ACCOUNTS_CLOCK, systemAccountsClock } from './accounts.clock';
 import { accountsCryptoProviders } from './accounts.crypto';
 import { AccountsAudit } from './accounts-audit';
@@ -20,6 +20,7 @@ import { MfaSettingsService } from './mfa/mfa-settings.service';
 import { SecondFactorService } from './mfa/second-factor.service';
 import { TotpEnrollmentService } from './mfa/totp-enrollment.service';
 import { PasswordChangeService } from './password/password-change.service';
+import { InteractiveSessionGate } from './sessions/interactive-session-gate';
 import { SessionRevocations } from './sessions/session-revocations';
 import { SignOutService } from './sessions/sign-out.service';
 import { PasswordHasher } from './password/password-hasher';
@@ -32,8 +33,8 @@ import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
 
 /**
- * Users, roles, passwords, lockout, TOTP and backup codes; provides USER_DIRECTORY to the token half and SIGN_OUT to
- * the passkeys.
+ * Users, roles, passwords, lockout, TOTP and backup codes; provides USER_DIRECTORY to the token half, SIGN_OUT to
+ * the passkeys and INTERACTIVE_SESSIONS to both.
  */
 @Global()
 @Module({
@@ -51,6 +52,8 @@ import { UsersService } from './users/users.service';
     SessionRevocations,
     SignOutService,
     { provide: SIGN_OUT, useExisting: SignOutService },
+    InteractiveSessionGate,
+    { provide: INTERACTIVE_SESSIONS, useExisting: InteractiveSessionGate },
     PasswordChangeService,
     RequiredPasswordChangeService,
     LockoutService,
@@ -67,6 +70,6 @@ import { UsersService } from './users/users.service';
     MfaCoverageRepository,
     MfaCoverageService,
   ],
-  exports: [USER_DIRECTORY, SIGN_OUT],
+  exports: [USER_DIRECTORY, SIGN_OUT, INTERACTIVE_SESSIONS],
 })
 export class AccountsModule {}

@@ -1,6 +1,13 @@
 /** What the accounts half uses of the service around it, re-exported for its sub-folders (one import level). */
-export { SIGN_OUT, TOKEN_ISSUER, USER_DIRECTORY } from '../identity.ports';
+export {
+  INTERACTIVE_SESSIONS,
+  isSessionMethod,
+  SIGN_OUT,
+  TOKEN_ISSUER,
+  USER_DIRECTORY,
+} from '../identity.ports';
 export type {
+  InteractiveSessions,
   LoginStanding,
   PasswordChangeGrant,
   SessionContext,

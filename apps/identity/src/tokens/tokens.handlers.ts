@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import {
   AccessToken,
@@ -23,6 +23,8 @@ import {
 } from '@vivified/contracts';
 import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
+import type { InteractiveSessions } from '../identity.ports';
+import { INTERACTIVE_SESSIONS } from '../identity.ports';
 import { ApiKeysService } from './api-keys.service';
 import { PluginCredentialsService } from './plugin-credentials.service';
 import { principalOf } from './principal';
@@ -94,14 +96,17 @@ export class MachineTokensHandlers {
   }
 }
 
-/** A user's API keys and their exchange for tokens. */
+/** A user's API keys and their exchange for tokens; creating and revoking keys needs an interactive session. */
 @Controller()
 export class ApiKeysHandlers {
-  constructor(private readonly apiKeys: ApiKeysService) {}
+  constructor(
+    private readonly apiKeys: ApiKeysService,
+    @Inject(INTERACTIVE_SESSIONS) private readonly interactive: InteractiveSessions,
+  ) {}
 
   @Handle(subjects.identity.apiKeys.create)
-  create(@Payload() body: CreateApiKeyRequest, @Ctx() ctx: NatsRequestContext): Promise<CreatedApiKey> {
-    return this.apiKeys.create(principalOf(ctx), body);
+  async create(@Payload() body: CreateApiKeyRequest, @Ctx() ctx: NatsRequestContext): Promise<CreatedApiKey> {
+    return this.apiKeys.create(await this.interactive.caller(ctx, 'api_key.create'), body);
   }
 
   @Handle(subjects.identity.apiKeys.list)
@@ -114,7 +119,9 @@ export class ApiKeysHandlers {
     @Payload() body: RevokeApiKeyRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<RevokeApiKeyReply> {
-    return this.apiKeys.revoke(principalOf(ctx), body.id).then(() => ({}));
+    const caller = await this.interactive.caller(ctx, 'api_key.revoke');
+
+    return this.apiKeys.revoke(caller, body.id).then(() => ({}));
   }
 
   @Handle(subjects.identity.tokens.apiKey)

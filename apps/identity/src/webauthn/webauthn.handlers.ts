@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import type {
   PasskeyList,
   PasskeyLoginOptionsReply,
@@ -21,6 +21,8 @@ import {
 import { Ctx, Payload } from '@nestjs/microservices';
 import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
+import type { InteractiveSessions } from '../identity.ports';
+import { INTERACTIVE_SESSIONS } from '../identity.ports';
 import { PasskeyLoginService } from './passkey-login.service';
 import { PasskeyRegistrationService } from './passkey-registration.service';
 
@@ -38,22 +40,33 @@ export class WebauthnHandlers {
   constructor(
     private readonly registration: PasskeyRegistrationService,
     private readonly login: PasskeyLoginService,
+    @Inject(INTERACTIVE_SESSIONS) private readonly interactive: InteractiveSessions,
   ) {}
 
+  /** The caller of a passkey change, refused unless its token is of an interactive session (not an API key). */
+  private async interactiveCallerId(ctx: NatsRequestContext, action: string): Promise<string> {
+    return (await this.interactive.caller(ctx, action)).id;
+  }
+
   @Handle(subjects.identity.webauthn.registerOptions)
-  registerOptions(
+  async registerOptions(
     @Payload() _request: PasskeyRegisterOptionsRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<PasskeyRegisterOptionsReply> {
-    return this.registration.options(callerId(ctx));
+    return this.registration.options(await this.interactiveCallerId(ctx, 'webauthn.register'));
   }
 
   @Handle(subjects.identity.webauthn.registerVerify)
-  registerVerify(
+  async registerVerify(
     @Payload() request: PasskeyRegisterVerifyRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<PasskeySummary> {
-    return this.registration.register(callerId(ctx), request.ceremonyId, request.credential, request.label);
+    return this.registration.register(
+      await this.interactiveCallerId(ctx, 'webauthn.register'),
+      request.ceremonyId,
+      request.credential,
+      request.label,
+    );
   }
 
   @Handle(subjects.identity.webauthn.loginOptions)
@@ -75,10 +88,10 @@ export class WebauthnHandlers {
   }
 
   @Handle(subjects.identity.webauthn.removeCredential)
-  remove(
+  async remove(
     @Payload() request: PasskeyRemoveRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<PasskeyRemoveReply> {
-    return this.registration.remove(callerId(ctx), request.id);
+    return this.registration.remove(await this.interactiveCallerId(ctx, 'webauthn.remove'), request.id);
   }
 }

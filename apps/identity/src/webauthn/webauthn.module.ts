@@ -7,8 +7,8 @@ import { PasskeyLoginService } from './passkey-login.service';
 import { PasskeyRegistrationService } from './passkey-registration.service';
 
 /**
- * Passkeys: WebAuthn registration and login ceremonies with stored, single-use challenges. Uses USER_DIRECTORY
- * (accounts) and TOKEN_ISSUER (tokens), both global.
+ * Passkeys: WebAuthn registration and login ceremonies with stored, single-use challenges. Uses USER_DIRECTORY,
+ * SIGN_OUT and INTERACTIVE_SESSIONS (accounts) and TOKEN_ISSUER (tokens), all global.
  */
 @Module({
   controllers: [WebauthnHandlers],

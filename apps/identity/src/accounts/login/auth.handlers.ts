@@ -14,6 +14,7 @@ import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 import { userCaller } from '../caller';
 import { PasswordChangeService } from '../password/password-change.service';
 import { RequiredPasswordChangeService } from '../password/required-password-change.service';
+import { InteractiveSessionGate } from '../sessions/interactive-session-gate';
 import { SignOutService } from '../sessions/sign-out.service';
 import { UsersService } from '../users/users.service';
 import { LoginService } from './login.service';
@@ -26,6 +27,7 @@ export class AuthHandlers {
     private readonly passwordChanges: PasswordChangeService,
     private readonly requiredChanges: RequiredPasswordChangeService,
     private readonly signOut: SignOutService,
+    private readonly interactive: InteractiveSessionGate,
   ) {}
 
   @Handle(subjects.identity.auth.login)
@@ -39,16 +41,22 @@ export class AuthHandlers {
   }
 
   @Handle(subjects.identity.auth.changePassword)
-  changePassword(
+  async changePassword(
     @Payload() body: ChangePasswordRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<ChangePasswordReply> {
-    return this.passwordChanges.change(userCaller(ctx.principal), body);
+    return this.passwordChanges.change(
+      userCaller(await this.interactive.caller(ctx, 'password.change')),
+      body,
+    );
   }
 
   @Handle(subjects.identity.auth.logoutAll)
-  logoutAll(@Payload() _body: LogoutAllRequest, @Ctx() ctx: NatsRequestContext): Promise<LogoutAllReply> {
-    return this.signOut.everywhere(userCaller(ctx.principal));
+  async logoutAll(
+    @Payload() _body: LogoutAllRequest,
+    @Ctx() ctx: NatsRequestContext,
+  ): Promise<LogoutAllReply> {
+    return this.signOut.everywhere(userCaller(await this.interactive.caller(ctx, 'session.logout_all')));
   }
 
   /** Public: the password-change token in the body is the credential (the service verifies it). */

@@ -4,6 +4,7 @@ import { ErrorCode, VivifiedError } from '@vivified/contracts';
 
 import type { TokenIssuer } from '../ports';
 import { TOKEN_ISSUER } from '../ports';
+import { InteractiveSessionGate } from '../sessions/interactive-session-gate';
 
 /** Who is enrolling, and how they proved it. */
 export interface EnrollingUser {
@@ -15,22 +16,30 @@ export interface EnrollingUser {
 /**
  * Identifies the caller of the public TOTP setup/enable contracts: by the enrolment token in the body (first
  * login), else by the access token of the `Authorization` header, verified here because a public contract passes
- * no guard (docs/identity.md "MFA").
+ * no guard (docs/identity.md "MFA"); that token must be of an interactive session, not an API key's.
  */
 @Injectable()
 export class EnrollmentCallers {
   constructor(
     @Inject(TOKEN_ISSUER) private readonly tokens: TokenIssuer,
+    private readonly interactive: InteractiveSessionGate,
     @Optional() private readonly verifier?: TokenVerifier,
   ) {}
 
-  async resolve(enrollmentToken: string | undefined, bearer: string | undefined): Promise<EnrollingUser> {
+  /** The enrolling user; `action` names the step in the audit record of a refused API-key token. */
+  async resolve(
+    enrollmentToken: string | undefined,
+    bearer: string | undefined,
+    action: string,
+  ): Promise<EnrollingUser> {
     if (enrollmentToken !== undefined) {
       return { userId: await this.tokens.verifyEnrollmentToken(enrollmentToken), via: 'enrollment' };
     }
     if (bearer !== undefined && this.verifier) {
-      const { principal } = await this.verifier.verify(bearer);
+      const { principal, claims } = await this.verifier.verify(bearer);
       if (principal.kind === 'user') {
+        await this.interactive.require(claims, principal.id, action);
+
         return { userId: principal.id, via: 'session' };
       }
     }

@@ -17,6 +17,7 @@ import type {
 import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
 import { userCaller } from '../caller';
+import { InteractiveSessionGate } from '../sessions/interactive-session-gate';
 import { MfaSettingsService } from './mfa-settings.service';
 import { TotpEnrollmentService } from './totp-enrollment.service';
 
@@ -25,6 +26,7 @@ export class MfaHandlers {
   constructor(
     private readonly enrollment: TotpEnrollmentService,
     private readonly settings: MfaSettingsService,
+    private readonly interactive: InteractiveSessionGate,
   ) {}
 
   @Handle(subjects.identity.mfa.totpSetup)
@@ -38,15 +40,23 @@ export class MfaHandlers {
   }
 
   @Handle(subjects.identity.mfa.totpDisable)
-  disable(@Payload() body: TotpDisableRequest, @Ctx() ctx: NatsRequestContext): Promise<TotpDisableReply> {
-    return this.settings.disableTotp(userCaller(ctx.principal), body);
+  async disable(
+    @Payload() body: TotpDisableRequest,
+    @Ctx() ctx: NatsRequestContext,
+  ): Promise<TotpDisableReply> {
+    return this.settings.disableTotp(
+      userCaller(await this.interactive.caller(ctx, 'mfa.totp.disable')),
+      body,
+    );
   }
 
   @Handle(subjects.identity.mfa.backupCodes)
-  backupCodes(
+  async backupCodes(
     @Payload() _body: BackupCodesRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<BackupCodesReply> {
-    return this.settings.regenerateBackupCodes(userCaller(ctx.principal));
+    return this.settings.regenerateBackupCodes(
+      userCaller(await this.interactive.caller(ctx, 'mfa.backup-codes.regenerate')),
+    );
   }
 }

@@ -40,7 +40,7 @@ export class TotpEnrollmentService {
   ) {}
 
   async setup(request: TotpSetupRequest, bearer: string | undefined): Promise<TotpSetupReply> {
-    const { user } = await this.enrolling(request.enrollmentToken, bearer);
+    const { user } = await this.enrolling(request.enrollmentToken, bearer, 'mfa.totp.setup');
     const secret = newTotpSecret();
     const stored = await this.repository.setPending(
       user.id,
@@ -62,7 +62,7 @@ export class TotpEnrollmentService {
   }
 
   async enable(request: TotpEnableRequest, bearer: string | undefined): Promise<TotpEnableReply> {
-    const { user, via } = await this.enrolling(request.enrollmentToken, bearer);
+    const { user, via } = await this.enrolling(request.enrollmentToken, bearer, 'mfa.totp.enable');
     const totp = await this.repository.totp(user.id);
     if (!totp?.pendingSealed) {
       throw new VivifiedError(ErrorCode.BadRequest, 'no TOTP setup in progress: call setup first', {
@@ -115,8 +115,9 @@ export class TotpEnrollmentService {
   private async enrolling(
     enrollmentToken: string | undefined,
     bearer: string | undefined,
+    action: string,
   ): Promise<EnrollingUser & { user: UserRecord }> {
-    const caller = await this.callers.resolve(enrollmentToken, bearer);
+    const caller = await this.callers.resolve(enrollmentToken, bearer, action);
     const user = await this.users.findById(caller.userId);
     if (!user?.active) {
       throw new VivifiedError(ErrorCode.Unauthenticated, 'invalid token', { reason: 'user_inactive' });
