@@ -5,6 +5,7 @@ export { bundleVerificationKey, POLICY_BUNDLE_KEY, PolicyBundleStore } from './p
 export type { BundleRejection, PolicyBundleStoreOptions } from './policy-bundle-store';
 export { PolicySidecar } from './policy-sidecar';
 export type {
+  AuthenticationInput,
   DecisionAuditInput,
   DecisionAuditSink,
   EnrichmentContext,

@@ -264,6 +264,71 @@ describe(PolicySidecar.name, () => {
     });
   });
 
+  describe('authenticate (a public contract that authenticates its caller itself)', () => {
+    const input = (options: CallOptions = {}) => {
+      const { headers: hdrs, subject } = guardInput({ public: true }, options);
+
+      return { subject, headers: hdrs, action: 'identity.mfa.totp-setup' };
+    };
+
+    it('answers the verified token of a user whose tokens stand, without an audit record', async () => {
+      sessions.entries.set(USER_ID, { active: true, validAfter: ISSUED_AT });
+
+      const verified = await sut.authenticate(input({ token: viewer }));
+
+      expect(verified.principal).toMatchObject({ kind: 'user', id: USER_ID });
+      expect(verified.claims.iat).toBe(ISSUED_AT);
+      expect(audit.records).toEqual([]);
+    });
+
+    it('refuses a revoked user token with UNAUTHENTICATED token_revoked, audited as authorize audits it', async () => {
+      sessions.entries.set(USER_ID, { active: true, validAfter: ISSUED_AT + 1 });
+
+      const error = await refusal(
+        sut.authenticate(input({ token: viewer, traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` })),
+      );
+
+      expect(error.code).toBe(ErrorCode.Unauthenticated);
+      expect(error.reason).toBe('token_revoked');
+      expect(error.auditId).toBe('audit-1');
+      expect(audit.records[0]).toMatchObject({
+        category: 'policy',
+        action: 'policy.decide',
+        outcome: 'denied',
+        actor: { kind: 'user', id: `user:${USER_ID}` },
+        details: {
+          action: 'identity.mfa.totp-setup',
+          effect: 'deny',
+          ruleId: 'user_token_revoked',
+          reason: 'token_revoked',
+          subject: 'test.thing.do',
+          traceId: TRACE_ID,
+        },
+      });
+      expect(metrics.decisions).toEqual(['deny/user_token_revoked']);
+    });
+
+    it('refuses a deactivated user, answers UNAVAILABLE while not loaded, and token_missing without a bearer', async () => {
+      sessions.entries.set(USER_ID, { active: false, validAfter: ISSUED_AT - 100 });
+      const inactive = await refusal(sut.authenticate(input({ token: viewer })));
+      sessions.unavailable = true;
+      const unavailable = await refusal(sut.authenticate(input({ token: viewer })));
+      const missing = await refusal(sut.authenticate(input()));
+
+      expect(inactive).toMatchObject({ code: ErrorCode.Unauthenticated, reason: 'token_revoked' });
+      expect(audit.records[0]?.details).toMatchObject({ ruleId: 'user_inactive' });
+      expect(unavailable).toMatchObject({ code: ErrorCode.Unavailable, reason: 'revocations_unavailable' });
+      expect(missing).toMatchObject({ code: ErrorCode.Unauthenticated, reason: 'token_missing' });
+    });
+
+    it('answers plugin and service tokens without looking them up (the caller decides what they may do)', async () => {
+      const verified = await sut.authenticate(input({ token: tokenOf('service', 'event-router') }));
+
+      expect(verified.principal.kind).toBe('service');
+      expect(sessions.asked).toEqual([]);
+    });
+  });
+
   describe('allow', () => {
     it('hands the principal and the payload unchanged to the handler, without an audit record at standard level', async () => {
       const payload = { limit: 10 };

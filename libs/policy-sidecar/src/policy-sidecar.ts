@@ -1,5 +1,5 @@
 import { bearerToken, invalidToken } from '@vivified/auth';
-import type { BearerVerifier, TokenRejection } from '@vivified/auth';
+import type { BearerVerifier, TokenRejection, VerifiedToken } from '@vivified/auth';
 import type { Access, AuditCategory, AuditOutcome, Classification, PrincipalKind } from '@vivified/contracts';
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import type {
@@ -18,6 +18,7 @@ import type {
   PolicyResource,
 } from '@vivified/policy-engine';
 import { actionSpec } from '@vivified/policy-engine';
+import type { MsgHdrs } from 'nats';
 
 import type { PolicySidecarMetrics } from './metrics';
 import type { PluginStatusLookup } from './plugin-status-store';
@@ -56,6 +57,16 @@ export interface EnrichmentContext {
  * back).
  */
 export type PolicyInputEnricher = (input: PolicyInput, context: EnrichmentContext) => PolicyInput;
+
+/** The request of a public contract that authenticates its caller itself ({@link PolicySidecar.authenticate}). */
+export interface AuthenticationInput {
+  /** The subject the request came on (named in the audit record of a refusal). */
+  subject: string;
+  /** Its headers: the bearer token, and `traceparent` for the audit record. */
+  headers: MsgHdrs | undefined;
+  /** The action the audit record of a refusal names (a public contract has no policy action). */
+  action: string;
+}
 
 /** Options of a {@link PolicySidecar}. */
 export interface PolicySidecarOptions {
@@ -186,23 +197,9 @@ export class PolicySidecar implements HandlerGuard {
   }
 
   async authorize(input: GuardInput): Promise<GuardResult> {
-    const token = bearerToken(input.headers);
-    if (!token) {
-      throw invalidToken('token_missing');
-    }
-    let principal: Principal;
-    let issuedAt: number;
-    try {
-      const verified = await this.verifier.verify(token);
-      principal = verified.principal;
-      issuedAt = verified.claims.iat;
-    } catch (error) {
-      this.log.debug(
-        { subject: input.subject, reason: (error as { reason?: string }).reason },
-        'token refused',
-      );
-      throw error;
-    }
+    const verified = await this.verify(input.subject, input.headers);
+    const { principal } = verified;
+    const issuedAt = verified.claims.iat;
     const { access } = input;
     if (access.public === true) {
       return { principal, payload: input.payload };
@@ -271,6 +268,48 @@ export class PolicySidecar implements HandlerGuard {
       decision.effect === 'sanitize' ? redactFields(input.payload, decision.redactFields) : input.payload;
 
     return { principal: { ...principal, traits: [...traits] }, payload };
+  }
+
+  /**
+   * The first step of {@link authorize} for a public contract that authenticates its caller itself (identity's TOTP
+   * setup/enable with a bearer): verifies the bearer token (none: `UNAUTHENTICATED` `token_missing`) and refuses a
+   * user token revoked or of a deactivated user with `UNAUTHENTICATED` `token_revoked`, audited as {@link authorize}
+   * audits it (with `action`); `UNAVAILABLE` while the revocations are not loaded. No contract check, no decision.
+   */
+  async authenticate(input: AuthenticationInput): Promise<VerifiedToken> {
+    const verified = await this.verify(input.subject, input.headers);
+    if (verified.principal.kind === 'user') {
+      const guard: GuardInput = {
+        subject: input.subject,
+        headers: input.headers,
+        access: { action: input.action },
+        classification: [],
+        payload: undefined,
+      };
+      await this.assertUserTokenStands(
+        guard,
+        verified.principal,
+        verified.claims.iat,
+        [],
+        traceIdOf(guard),
+        performance.now(),
+      );
+    }
+
+    return verified;
+  }
+
+  private async verify(subject: string, headers: MsgHdrs | undefined): Promise<VerifiedToken> {
+    const token = bearerToken(headers);
+    if (!token) {
+      throw invalidToken('token_missing');
+    }
+    try {
+      return await this.verifier.verify(token);
+    } catch (error) {
+      this.log.debug({ subject, reason: (error as { reason?: string }).reason }, 'token refused');
+      throw error;
+    }
   }
 
   /**
