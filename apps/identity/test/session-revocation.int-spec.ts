@@ -18,8 +18,10 @@ const ONE_TIME_PASSWORD = 'Revocation-One-Time-Passphrase-93';
 const ORIGIN = 'http://localhost:8080';
 
 interface AuditSeen {
+  category: string;
   action: string;
   outcome: string;
+  actor: { kind: string; id: string };
   target?: string;
   details: Record<string, unknown>;
 }
@@ -364,6 +366,76 @@ describe('session revocation on identity', () => {
     expect((await rejection(identity.client.request(subjects.identity.auth.logoutAll, {}))).code).toBe(
       ErrorCode.Unauthenticated,
     );
+  });
+
+  it('refuses TOTP setup and enable to an access token revoked by log out everywhere; a new login enrols', async () => {
+    const cleo = await createUser('cleo');
+    const old = await session('cleo');
+    const setup = (token: string) => identity.client.request(subjects.identity.mfa.totpSetup, {}, { token });
+    // the old token could enrol: a pending secret its holder knows
+    const pending = new TestAuthenticator((await setup(old.accessToken)).secret);
+
+    await identity.client.request(subjects.identity.auth.logoutAll, {}, { token: old.accessToken });
+
+    // public contracts pass no guard: identity refuses the revoked token itself, as the sidecar does
+    expect(await revokedWithinASecond(old.accessToken, setup)).toBeLessThan(1_000);
+    expect(
+      await rejection(
+        identity.client.request(
+          subjects.identity.mfa.totpEnable,
+          { code: await pending.nextCode() },
+          { token: old.accessToken },
+        ),
+      ),
+    ).toMatchObject({ code: ErrorCode.Unauthenticated, reason: 'token_revoked' });
+    const fresh = await session('cleo');
+    await expect(me(fresh.accessToken)).resolves.toMatchObject({ id: cleo.id, mfaEnrolled: false });
+    const record = await waitFor(
+      () =>
+        audit.find(
+          (entry) =>
+            entry.action === 'policy.decide' &&
+            entry.actor.id === `user:${cleo.id}` &&
+            entry.details['action'] === 'mfa.totp.enable',
+        ),
+      { what: 'the policy.decide deny of the revoked token' },
+    );
+    expect(record).toMatchObject({
+      category: 'policy',
+      outcome: 'denied',
+      details: {
+        effect: 'deny',
+        ruleId: 'user_token_revoked',
+        reason: 'token_revoked',
+        subject: subjects.identity.mfa.totpEnable,
+      },
+    });
+
+    const authenticator = new TestAuthenticator((await setup(fresh.accessToken)).secret);
+    const enabled = await identity.client.request(
+      subjects.identity.mfa.totpEnable,
+      { code: await authenticator.nextCode() },
+      { token: fresh.accessToken },
+    );
+
+    expect(enabled.backupCodes).toHaveLength(10);
+    await expect(me(fresh.accessToken)).resolves.toMatchObject({ id: cleo.id, mfaEnrolled: true });
+  });
+
+  it('refuses TOTP setup to an access token from before a password change; the new login may set it up', async () => {
+    await createUser('dov');
+    const old = await accessToken('dov');
+    const setup = (token: string) => identity.client.request(subjects.identity.mfa.totpSetup, {}, { token });
+
+    await identity.client.request(
+      subjects.identity.auth.changePassword,
+      { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+      { token: old },
+    );
+
+    expect(await revokedWithinASecond(old, setup)).toBeLessThan(1_000);
+    const fresh = await setup(await accessToken('dov', NEW_PASSWORD));
+    expect(fresh.otpauthUrl).toContain(fresh.secret);
   });
 
   it('does not deactivate when the revocation cannot be published: UNAVAILABLE, and the user stays active', async () => {

@@ -1,6 +1,5 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { bearerToken } from '@vivified/auth';
 import {
   BackupCodesRequest,
   subjects,
@@ -31,12 +30,12 @@ export class MfaHandlers {
 
   @Handle(subjects.identity.mfa.totpSetup)
   setup(@Payload() body: TotpSetupRequest, @Ctx() ctx: NatsRequestContext): Promise<TotpSetupReply> {
-    return this.enrollment.setup(body, bearerToken(ctx.headers));
+    return this.enrollment.setup(body, ctx);
   }
 
   @Handle(subjects.identity.mfa.totpEnable)
   enable(@Payload() body: TotpEnableRequest, @Ctx() ctx: NatsRequestContext): Promise<TotpEnableReply> {
-    return this.enrollment.enable(body, bearerToken(ctx.headers));
+    return this.enrollment.enable(body, ctx);
   }
 
   @Handle(subjects.identity.mfa.totpDisable)

@@ -14,7 +14,7 @@ import { userActor, userTarget } from '../caller';
 import { SessionOpener } from '../login/session-opener.service';
 import type { UserRecord } from '../users/users.repository';
 import { UsersRepository } from '../users/users.repository';
-import type { EnrollingUser } from './enrollment-callers';
+import type { EnrollingUser, EnrollmentRequest } from './enrollment-callers';
 import { EnrollmentCallers } from './enrollment-callers';
 import { MfaRepository } from './mfa.repository';
 import { SecondFactorService } from './second-factor.service';
@@ -39,8 +39,8 @@ export class TotpEnrollmentService {
     @Inject(ACCOUNTS_CLOCK) private readonly clock: AccountsClock,
   ) {}
 
-  async setup(request: TotpSetupRequest, bearer: string | undefined): Promise<TotpSetupReply> {
-    const { user } = await this.enrolling(request.enrollmentToken, bearer, 'mfa.totp.setup');
+  async setup(request: TotpSetupRequest, context: EnrollmentRequest): Promise<TotpSetupReply> {
+    const { user } = await this.enrolling(request.enrollmentToken, context, 'mfa.totp.setup');
     const secret = newTotpSecret();
     const stored = await this.repository.setPending(
       user.id,
@@ -61,8 +61,8 @@ export class TotpEnrollmentService {
     return { secret, otpauthUrl: otpauthUrl(secret, user.username) };
   }
 
-  async enable(request: TotpEnableRequest, bearer: string | undefined): Promise<TotpEnableReply> {
-    const { user, via } = await this.enrolling(request.enrollmentToken, bearer, 'mfa.totp.enable');
+  async enable(request: TotpEnableRequest, context: EnrollmentRequest): Promise<TotpEnableReply> {
+    const { user, via } = await this.enrolling(request.enrollmentToken, context, 'mfa.totp.enable');
     const totp = await this.repository.totp(user.id);
     if (!totp?.pendingSealed) {
       throw new VivifiedError(ErrorCode.BadRequest, 'no TOTP setup in progress: call setup first', {
@@ -114,10 +114,10 @@ export class TotpEnrollmentService {
   /** The active, not yet enrolled user behind the request. */
   private async enrolling(
     enrollmentToken: string | undefined,
-    bearer: string | undefined,
+    context: EnrollmentRequest,
     action: string,
   ): Promise<EnrollingUser & { user: UserRecord }> {
-    const caller = await this.callers.resolve(enrollmentToken, bearer, action);
+    const caller = await this.callers.resolve(enrollmentToken, context, action);
     const user = await this.users.findById(caller.userId);
     if (!user?.active) {
       throw new VivifiedError(ErrorCode.Unauthenticated, 'invalid token', { reason: 'user_inactive' });
