@@ -6,7 +6,8 @@
 //    raw js.publish (answered once stored); the difference is what the lane adds.
 // The event-router runs as its own process from apps/event-router/dist (run `npm run build` first):
 // `node tools/bench/dist/events-bench.js`. Knobs: BENCH_EVENTS (20000), BENCH_WINDOW (256), BENCH_LATENCY (2000),
-// BENCH_CONCURRENCY (the subscription's max ack pending, 256).
+// BENCH_CONCURRENCY (the subscription's max ack pending, 256), BENCH_LATENCY_UNSUBSCRIBED (1: the subscriber
+// unsubscribes before the latency phase, so the router has no delivery work while it is measured).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +33,7 @@ const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 256);
 const LATENCY = Number(process.env['BENCH_LATENCY'] ?? 2_000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 256);
+const LATENCY_UNSUBSCRIBED = process.env['BENCH_LATENCY_UNSUBSCRIBED'] === '1';
 
 const PUBLISHER = 'bench-publisher';
 const rawSubject = (name: string) => `bench.raw.${name}`;
@@ -235,6 +237,13 @@ async function main(): Promise<void> {
     const routerCpuPerEventUs = (cpuMicros(router?.pid) - cpuBefore) / EVENTS;
 
     target = Number.MAX_SAFE_INTEGER;
+    if (LATENCY_UNSUBSCRIBED) {
+      await client.requestRaw(
+        subjects.events.unsubscribe,
+        { eventTypes: ['DocumentStored'] },
+        { token: subToken },
+      );
+    }
     const before = await publishSeconds(opsPort);
     const laneLat = latencyStats(await sequential(LATENCY, (i) => publish(`bench-lat-${i}`, i)));
     const after = await publishSeconds(opsPort);
@@ -245,6 +254,7 @@ async function main(): Promise<void> {
       events: EVENTS,
       window: WINDOW,
       subscriptionConcurrency: CONCURRENCY,
+      latencyWithSubscriber: !LATENCY_UNSUBSCRIBED,
       raw: { throughputPerSecond: Math.round(rawRate), publishLatencyUs: rawLat },
       lane: {
         throughputPerSecond: Math.round(laneRate),
