@@ -73,6 +73,8 @@ export class KvWatch {
   private loop: Promise<void> | undefined;
   private statusFeed: (AsyncIterable<Status> & { stop?: () => void }) | undefined;
   private advisories: Subscription | undefined;
+  /** When the bucket the current watch follows was created (its stream's `created`): another one is a new bucket. */
+  private boundCreated: string | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loadedOnce = false;
@@ -191,12 +193,41 @@ export class KvWatch {
           return;
         }
         const action = msg.subject.split('.')[4];
-        if (action === 'DELETED' || action === 'CREATED') {
-          this.log.warn({ bucket }, `${what} bucket ${action.toLowerCase()}, watching it again`);
+        if (action === 'DELETED') {
+          this.log.warn({ bucket }, `${what} bucket deleted, watching it again`);
           this.watcher?.stop();
+        } else if (action === 'CREATED') {
+          // also sent when an owner's idempotent create meets the bucket as it is: only a new bucket matters
+          void this.createdAnew().then(
+            (anew) => {
+              if (anew) {
+                this.log.warn({ bucket }, `${what} bucket created again, watching it again`);
+                this.watcher?.stop();
+              }
+              this.wake?.();
+            },
+            (failure: unknown) => this.log.warn({ err: failure, bucket }, 'bucket check failed'),
+          );
         }
       },
     });
+  }
+
+  /** Whether the bucket now is another one than the current watch follows (created after it). */
+  private async createdAnew(): Promise<boolean> {
+    if (this.boundCreated === undefined) {
+      return false; // not watching yet: the loop binds whatever exists (woken at once)
+    }
+    try {
+      const info = await (await this.nc.jetstreamManager()).streams.info(`KV_${this.options.bucket}`);
+
+      return info.created !== this.boundCreated;
+    } catch (error) {
+      if (error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND) {
+        return true;
+      }
+      throw error;
+    }
   }
 
   private async bind(): Promise<KV> {
@@ -204,6 +235,7 @@ export class KvWatch {
     const jsm = await this.nc.jetstreamManager();
     try {
       const info = await jsm.streams.info(`KV_${bucket}`);
+      this.boundCreated = info.created;
 
       return await this.nc
         .jetstream()

@@ -190,6 +190,32 @@ describe(KvWatch.name, () => {
     expect(recorder.watches.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('binds a bucket created while it waits at once, without a warning', async () => {
+    const name = uniqueName('kvw');
+    const recorder = new Recorder();
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_fields: object, message?: string) => warnings.push(message ?? ''),
+      error: (_fields: object, message?: string) => warnings.push(message ?? ''),
+    };
+    // the loop would only look again after 3 s: the bucket's creation advisory wakes it
+    const kvWatch = watch({ bucket: name, retryDelayMs: [3_000, 3_000], logger }, recorder);
+    await kvWatch.start();
+    expect(kvWatch.loaded).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const created = Date.now();
+    const kv = await ensureBucket(nc, bucketDef(name));
+    await kv.put('a', 'one');
+    await waitFor(() => recorder.entries.includes('PUT:a:one'), { what: 'the new bucket', timeoutMs: 2_500 });
+
+    expect(Date.now() - created).toBeLessThan(2_500);
+    expect(recorder.watches).toHaveLength(1);
+    expect(warnings).toEqual([]);
+  });
+
   it('keeps watching when a handler throws', async () => {
     const name = uniqueName('kvw');
     const kv = await ensureBucket(nc, bucketDef(name));
