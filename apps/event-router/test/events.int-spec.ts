@@ -111,9 +111,14 @@ describe('publish', () => {
     expect(second.seq).toBe(first.seq);
     expect(second.duplicate).toBe(true);
     expect(await harness.storedCount()).toBe(before + 1);
-    const publishes = await auditWhere(
-      (r) => r.action === 'event.publish' && (r.details as { eventId?: string }).eventId === body.eventId,
-    );
+    // the publish record is deferred (emitLater, ADR-0007): it reaches the stream a few milliseconds after the reply
+    const publishes = await waitFor(async () => {
+      const found = await auditWhere(
+        (r) => r.action === 'event.publish' && (r.details as { eventId?: string }).eventId === body.eventId,
+      );
+
+      return found.length >= 1 ? found : undefined;
+    });
     expect(publishes.length).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(publishes)).not.toContain('text/plain');
   });
