@@ -1,16 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ChangePasswordReply, ChangePasswordRequest } from '@vivified/contracts';
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
 
-import type { TokenIssuer } from '../ports';
-import { TOKEN_ISSUER } from '../ports';
 import { AccountsAudit } from '../accounts-audit';
 import type { UserCaller } from '../caller';
 import { userTarget } from '../caller';
 import { LockoutService } from '../login/lockout.service';
 import { invalidCredentials } from '../login/login.service';
 import { UsersRepository } from '../users/users.repository';
-import { SessionRevocations } from '../sessions/session-revocations';
+import { SignOutService } from '../sessions/sign-out.service';
 import { PasswordHasher } from './password-hasher';
 import { assertPasswordAcceptable } from './password-policy';
 
@@ -24,9 +22,8 @@ export class PasswordChangeService {
     private readonly users: UsersRepository,
     private readonly passwords: PasswordHasher,
     private readonly lockout: LockoutService,
-    @Inject(TOKEN_ISSUER) private readonly tokens: TokenIssuer,
     private readonly audit: AccountsAudit,
-    private readonly revocations: SessionRevocations,
+    private readonly signOut: SignOutService,
   ) {}
 
   async change(caller: UserCaller, request: ChangePasswordRequest): Promise<ChangePasswordReply> {
@@ -67,10 +64,11 @@ export class PasswordChangeService {
     const hash = await this.passwords.hash(request.newPassword);
     // every access token of the user is revoked before the change (none published: no change) and again after
     // the sessions ended (a token refreshed in between)
-    await this.revocations.revokeTokensBeforeChange(candidate.id, true, 'password_changed');
-    await this.users.setPassword(candidate.id, hash);
-    const sessionsEnded = await this.tokens.revokeUserSessions(candidate.id, 'password_changed');
-    await this.revocations.revokeTokens(candidate.id, true, 'password_changed');
+    const { sessionsEnded } = await this.signOut.aroundUser(
+      { id: candidate.id, active: true },
+      'password_changed',
+      () => this.users.setPassword(candidate.id, hash),
+    );
     await this.audit.record({ ...about, outcome: 'success', details: { sessionsEnded } });
 
     return { changed: true, sessionsEnded };

@@ -8,7 +8,7 @@ import { AccountsAudit } from '../accounts-audit';
 import { userActor, userTarget } from '../caller';
 import { LockoutService } from '../login/lockout.service';
 import { SessionOpener } from '../login/session-opener.service';
-import { SessionRevocations } from '../sessions/session-revocations';
+import { SignOutService } from '../sessions/sign-out.service';
 import { UsersRepository } from '../users/users.repository';
 import { PasswordHasher } from './password-hasher';
 import { assertPasswordAcceptable } from './password-policy';
@@ -39,7 +39,7 @@ export class RequiredPasswordChangeService {
     private readonly sessions: SessionOpener,
     @Inject(TOKEN_ISSUER) private readonly tokens: TokenIssuer,
     private readonly audit: AccountsAudit,
-    private readonly revocations: SessionRevocations,
+    private readonly signOut: SignOutService,
   ) {}
 
   async change(request: RequiredPasswordChangeRequest): Promise<LoginReply> {
@@ -77,12 +77,15 @@ export class RequiredPasswordChangeService {
     const hash = await this.passwords.hash(request.newPassword);
     // revoked before the change (none published: no change) and after the sessions ended; the second write waits
     // for validAfter's second to begin, so the tokens this call answers next stand
-    await this.revocations.revokeTokensBeforeChange(candidate.id, true, 'password_changed');
-    if (!(await this.users.setRequiredPassword(candidate.id, hash))) {
-      return refuse('password_change_not_required');
-    }
-    const sessionsEnded = await this.tokens.revokeUserSessions(candidate.id, 'password_changed');
-    await this.revocations.revokeTokens(candidate.id, true, 'password_changed');
+    const { sessionsEnded } = await this.signOut.aroundUser(
+      { id: candidate.id, active: true },
+      'password_changed',
+      async () => {
+        if (!(await this.users.setRequiredPassword(candidate.id, hash))) {
+          await refuse('password_change_not_required');
+        }
+      },
+    );
     await this.audit.record({
       ...about,
       outcome: 'success',

@@ -40,6 +40,20 @@ export class SignOutService implements SignOut {
         reason: 'user_inactive',
       });
     }
+
+    return this.aroundUser(user, reason, change);
+  }
+
+  /**
+   * {@link around} for a user the caller has already read (its own password change, an admin's reset of another
+   * user, active or not — `active` is kept in the revocation entry): revoked before `change` (none published: no
+   * change; a throwing `change` stops there too), then the sessions end and the tokens are revoked again.
+   */
+  async aroundUser<T>(
+    user: { id: string; active: boolean },
+    reason: string,
+    change: () => Promise<T>,
+  ): Promise<SignedOut<T>> {
     await this.revocations.revokeTokensBeforeChange(user.id, user.active, reason);
     const result = await change();
     const sessionsEnded = await this.tokens.revokeUserSessions(user.id, reason);

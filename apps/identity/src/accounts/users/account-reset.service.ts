@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type {
   UserMfaResetReply,
   UserMfaResetRequest,
@@ -8,8 +8,6 @@ import type {
 import { ErrorCode, VivifiedError } from '@vivified/contracts';
 import { randomToken } from '@vivified/crypto';
 
-import type { TokenIssuer } from '../ports';
-import { TOKEN_ISSUER } from '../ports';
 import { AccountsAudit } from '../accounts-audit';
 import type { UserCaller } from '../caller';
 import { userTarget } from '../caller';
@@ -17,7 +15,7 @@ import { LockoutService } from '../login/lockout.service';
 import { MfaRepository } from '../mfa/mfa.repository';
 import { PasswordHasher } from '../password/password-hasher';
 import { assertPasswordAcceptable } from '../password/password-policy';
-import { SessionRevocations } from '../sessions/session-revocations';
+import { SignOutService } from '../sessions/sign-out.service';
 import type { UserRecord } from './users.repository';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
@@ -42,9 +40,8 @@ export class AccountResetService {
     private readonly passwords: PasswordHasher,
     private readonly lockout: LockoutService,
     private readonly mfa: MfaRepository,
-    @Inject(TOKEN_ISSUER) private readonly tokens: TokenIssuer,
     private readonly audit: AccountsAudit,
-    private readonly revocations: SessionRevocations,
+    private readonly signOut: SignOutService,
   ) {}
 
   /**
@@ -63,12 +60,11 @@ export class AccountResetService {
     const hash = await this.passwords.hash(password);
     // every access token of the user is revoked before the reset (none published: no reset) and after its
     // sessions ended (a token refreshed in between)
-    await this.revocations.revokeTokensBeforeChange(user.id, user.active, 'password_reset');
-    if (!(await this.users.setOneTimePassword(user.id, hash))) {
-      throw notFound();
-    }
-    const sessionsEnded = await this.tokens.revokeUserSessions(user.id, 'password_reset');
-    await this.revocations.revokeTokens(user.id, user.active, 'password_reset');
+    const { sessionsEnded } = await this.signOut.aroundUser(user, 'password_reset', async () => {
+      if (!(await this.users.setOneTimePassword(user.id, hash))) {
+        throw notFound();
+      }
+    });
     await this.lockout.clear(user.id);
     const generated = request.password === undefined;
     await this.audit.record({
@@ -94,10 +90,9 @@ export class AccountResetService {
   async resetMfa(caller: UserCaller, request: UserMfaResetRequest): Promise<UserMfaResetReply> {
     const user = await this.target(caller, request.id, 'user.mfa.reset');
     const passkeys = request.passkeys ?? false;
-    await this.revocations.revokeTokensBeforeChange(user.id, user.active, 'mfa_reset');
-    const removed = await this.mfa.reset(user.id, passkeys);
-    const sessionsEnded = await this.tokens.revokeUserSessions(user.id, 'mfa_reset');
-    await this.revocations.revokeTokens(user.id, user.active, 'mfa_reset');
+    const { result: removed, sessionsEnded } = await this.signOut.aroundUser(user, 'mfa_reset', () =>
+      this.mfa.reset(user.id, passkeys),
+    );
     await this.audit.record({
       category: 'user',
       action: 'user.mfa.reset',
