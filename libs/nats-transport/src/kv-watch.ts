@@ -1,5 +1,14 @@
 import { dynamicSubjects } from '@vivified/contracts';
-import type { KV, KvEntry, NatsConnection, QueuedIterator, Status, Subscription } from 'nats';
+import type {
+  JetStreamManager,
+  KV,
+  KvEntry,
+  NatsConnection,
+  QueuedIterator,
+  Status,
+  StreamInfo,
+  Subscription,
+} from 'nats';
 import { Events, KvWatchInclude, NatsError } from 'nats';
 
 import type { TransportLogger } from './context';
@@ -50,6 +59,10 @@ export interface KvWatchHandler {
 }
 
 const STREAM_NOT_FOUND = 10059;
+
+function isStreamMissing(error: unknown): boolean {
+  return error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND;
+}
 
 class BucketMissingError extends Error {
   constructor(bucket: string) {
@@ -218,13 +231,18 @@ export class KvWatch {
     if (this.boundCreated === undefined) {
       return false; // not watching yet: the loop binds whatever exists (woken at once)
     }
-    try {
-      const info = await (await this.nc.jetstreamManager()).streams.info(`KV_${this.options.bucket}`);
+    const info = await this.streamInfo(await this.nc.jetstreamManager());
 
-      return info.created !== this.boundCreated;
+    return info?.created !== this.boundCreated;
+  }
+
+  /** The bucket's stream, or undefined while there is none. */
+  private async streamInfo(jsm: JetStreamManager): Promise<StreamInfo | undefined> {
+    try {
+      return await jsm.streams.info(`KV_${this.options.bucket}`);
     } catch (error) {
-      if (error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND) {
-        return true;
+      if (isStreamMissing(error)) {
+        return undefined;
       }
       throw error;
     }
@@ -232,19 +250,18 @@ export class KvWatch {
 
   private async bind(): Promise<KV> {
     const { bucket } = this.options;
-    const jsm = await this.nc.jetstreamManager();
+    const info = await this.streamInfo(await this.nc.jetstreamManager());
+    if (!info) {
+      throw new BucketMissingError(bucket);
+    }
+    this.boundCreated = info.created;
     try {
-      const info = await jsm.streams.info(`KV_${bucket}`);
-      this.boundCreated = info.created;
-
       return await this.nc
         .jetstream()
         .views.kv(bucket, { bindOnly: true, allow_direct: info.config.allow_direct });
     } catch (error) {
-      if (error instanceof NatsError && error.api_error?.err_code === STREAM_NOT_FOUND) {
-        throw new BucketMissingError(bucket);
-      }
-      throw error;
+      // deleted between the two calls
+      throw isStreamMissing(error) ? new BucketMissingError(bucket) : error;
     }
   }
 
