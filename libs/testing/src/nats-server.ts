@@ -23,6 +23,8 @@ export interface TestNatsServer {
   readonly url: string;
   readonly port: number;
   readonly storeDir: string;
+  /** The running process's id (undefined while halted); benchmarks read its CPU time. */
+  readonly pid: number | undefined;
   /** Stops the process (SIGTERM); the store stays, so `start` brings the same server back. */
   halt(): Promise<void>;
   /** Kills the process at once (SIGKILL). */
@@ -101,6 +103,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    get pid() {
+      return child?.pid;
+    },
     halt: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
     start,

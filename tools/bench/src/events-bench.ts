@@ -2,6 +2,10 @@
 // 1. throughput publish → deliver → ack: raw = js.publish + a pull consumer acking each message; lane = publish
 //    requests through the event-router (sidecar, schema validation, store, audit) → durable consumer → policy per
 //    delivery → NATS request to the subscriber plugin → its reply → ack (+ delivery audit);
+//    between the two, the same message pattern through a bare forwarder process (bare-event-forwarder.ts: the
+//    contract's hops without any check), so the gap splits into what the hops cost and what the governance costs;
+//    each phase reports every process's CPU per event (nats-server, this bench, the router or forwarder) and the
+//    messages and bytes through nats-server per event (its monitoring port);
 // 2. publish latency: a sequential publish request through the router (answered once stored) against a sequential
 //    raw js.publish (answered once stored); the difference is what the lane adds.
 // The event-router runs as its own process from apps/event-router/dist (run `npm run build` first):
@@ -19,6 +23,7 @@ import {
   encodeJson,
   ensureBucket,
   ensureStream,
+  RequestMux,
   VivifiedClient,
 } from '@vivified/nats-transport';
 import { createTestDatabase, freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
@@ -26,7 +31,8 @@ import type { NatsConnection } from 'nats';
 import { AckPolicy, DeliverPolicy } from 'nats';
 
 import type { LatencyStats } from './stats';
-import { cpuMicros, latencyStats } from './stats';
+import { cpuMeter, latencyStats, natsServerTraffic, natsTrafficPer } from './stats';
+import type { NatsTraffic } from './stats';
 import { serviceNodeArgs } from './service-process';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
@@ -37,6 +43,7 @@ const LATENCY_UNSUBSCRIBED = process.env['BENCH_LATENCY_UNSUBSCRIBED'] === '1';
 
 const PUBLISHER = 'bench-publisher';
 const rawSubject = (name: string) => `bench.raw.${name}`;
+const bareSubject = (name: string) => `bench.bare.${name}`;
 const SUBSCRIBER = 'bench-subscriber';
 
 /** Runs `call(i)` for i < count with at most `window` in flight. */
@@ -68,7 +75,10 @@ function payload(i: number) {
 }
 
 /** Raw JetStream: publish with ack (window) while a pull consumer acks each message. */
-async function rawThroughput(nc: NatsConnection): Promise<number> {
+async function rawThroughput(
+  nc: NatsConnection,
+  nats: { pid: number | undefined; monitorPort: number },
+): Promise<{ rate: number; cpuPerEventUs: Record<string, number>; natsPerEvent: NatsTraffic }> {
   const jsm = await nc.jetstreamManager();
   await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw.>'] });
   await jsm.consumers.add('BENCH_RAW', {
@@ -92,6 +102,8 @@ async function rawThroughput(nc: NatsConnection): Promise<number> {
       }
     })();
   });
+  const cpu = cpuMeter({ natsServer: nats.pid, bench: undefined });
+  const trafficBefore = await natsServerTraffic(nats.monitorPort);
   const started = process.hrtime.bigint();
   await windowed(EVENTS, WINDOW, (i) =>
     js.publish(rawSubject('doc'), encodeJson({ eventId: `raw-${i}`, payload: payload(i) }), {
@@ -100,9 +112,88 @@ async function rawThroughput(nc: NatsConnection): Promise<number> {
   );
   await done;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuPerEventUs = cpu.perUnit(EVENTS);
+  const natsPerEvent = await natsTrafficPer(nats.monitorPort, trafficBefore, EVENTS);
   messages.stop();
 
-  return EVENTS / seconds;
+  return { rate: EVENTS / seconds, cpuPerEventUs, natsPerEvent };
+}
+
+/**
+ * The contract's floor: the same publish → store → reply and pull → delivery request → ack pattern through a bare
+ * forwarder process (bare-event-forwarder.ts: no checks), so the router's figures split into the hops the contract
+ * adds over raw JetStream and what the governance adds over the hops.
+ */
+async function bareThroughput(
+  nc: NatsConnection,
+  nats: { url: string; pid: number | undefined; monitorPort: number },
+): Promise<{ rate: number; cpuPerEventUs: Record<string, number>; natsPerEvent: NatsTraffic }> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.add({ name: 'BENCH_BARE', subjects: [bareSubject('events.>')] });
+  await jsm.consumers.add('BENCH_BARE', {
+    durable_name: 'bare',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: CONCURRENCY,
+  });
+  let delivered = 0;
+  let resolveAll: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    resolveAll = resolve;
+  });
+  const subscription = nc.subscribe(bareSubject('deliver'), {
+    callback: (_error, msg) => {
+      JSON.parse(new TextDecoder().decode(msg.data));
+      msg.respond(encodeJson({ ok: true }));
+      delivered += 1;
+      if (delivered >= EVENTS) {
+        resolveAll();
+      }
+    },
+  });
+  await nc.flush();
+  const main = join(__dirname, 'bare-event-forwarder.js');
+  const forwarder = spawn(process.execPath, [...serviceNodeArgs('BENCH_ROUTER_NODE_ARGS'), main], {
+    env: {
+      ...process.env,
+      BARE_NATS_URL: nats.url,
+      BARE_STREAM: 'BENCH_BARE',
+      BARE_CONSUMER: 'bare',
+      BARE_PUBLISH: bareSubject('publish'),
+      BARE_STORE: bareSubject('events.doc'),
+      BARE_DELIVER: bareSubject('deliver'),
+      BARE_CONCURRENCY: String(CONCURRENCY),
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      forwarder.once('message', () => resolve());
+      forwarder.once('exit', (code) => reject(new Error(`bare forwarder exited with ${code}`)));
+    });
+    const mux = RequestMux.of(nc);
+    const publish = (i: number) =>
+      mux.request(bareSubject('publish'), encodeJson({ eventId: `bare-${i}`, payload: payload(i) }), {
+        timeoutMs: 5_000,
+      });
+    await windowed(500, 64, (i) => publish(EVENTS + i)); // warm-up, like the lane's
+    await waitFor(() => delivered >= 500, { timeoutMs: 30_000 });
+    delivered = 0;
+    const cpu = cpuMeter({ natsServer: nats.pid, bench: undefined, forwarder: forwarder.pid });
+    const trafficBefore = await natsServerTraffic(nats.monitorPort);
+    const started = process.hrtime.bigint();
+    await windowed(EVENTS, WINDOW, publish);
+    await done;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpuPerEventUs = cpu.perUnit(EVENTS);
+    const natsPerEvent = await natsTrafficPer(nats.monitorPort, trafficBefore, EVENTS);
+
+    return { rate: EVENTS / seconds, cpuPerEventUs, natsPerEvent };
+  } finally {
+    forwarder.kill('SIGTERM');
+    subscription.unsubscribe();
+    await jsm.streams.delete('BENCH_BARE');
+  }
 }
 
 async function rawLatency(nc: NatsConnection): Promise<LatencyStats> {
@@ -139,12 +230,15 @@ function startRouter(env: Record<string, string>): ChildProcess {
 }
 
 async function main(): Promise<void> {
-  const nats = await startNatsServer();
+  const monitorPort = await freePort();
+  const nats = await startNatsServer({ args: ['-m', String(monitorPort)] });
   const db = await createTestDatabase('vivified_events_bench');
   const { nc } = await connectNats({ servers: [nats.url], name: 'events-bench' });
   let router: ChildProcess | undefined;
   try {
-    const rawRate = await rawThroughput(nc);
+    const raw = await rawThroughput(nc, { pid: nats.pid, monitorPort });
+    const rawRate = raw.rate;
+    const bare = await bareThroughput(nc, { url: nats.url, pid: nats.pid, monitorPort });
     const rawLat = await rawLatency(nc);
 
     await ensureStream(await nc.jetstreamManager(), streams.audit);
@@ -227,14 +321,16 @@ async function main(): Promise<void> {
     seen.clear();
     target = EVENTS;
     const delivered = allSeen();
-    const cpuBefore = cpuMicros(router?.pid);
+    const cpu = cpuMeter({ natsServer: nats.pid, bench: undefined, router: router.pid });
+    const trafficBefore = await natsServerTraffic(monitorPort);
     const started = process.hrtime.bigint();
     await windowed(EVENTS, WINDOW, (i) => publish(`bench-evt-${i}`, i));
     const publishedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     await delivered;
     const laneSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const laneRate = EVENTS / laneSeconds;
-    const routerCpuPerEventUs = (cpuMicros(router?.pid) - cpuBefore) / EVENTS;
+    const laneCpu = cpu.perUnit(EVENTS);
+    const laneNatsPerEvent = await natsTrafficPer(monitorPort, trafficBefore, EVENTS);
 
     target = Number.MAX_SAFE_INTEGER;
     if (LATENCY_UNSUBSCRIBED) {
@@ -255,15 +351,31 @@ async function main(): Promise<void> {
       window: WINDOW,
       subscriptionConcurrency: CONCURRENCY,
       latencyWithSubscriber: !LATENCY_UNSUBSCRIBED,
-      raw: { throughputPerSecond: Math.round(rawRate), publishLatencyUs: rawLat },
+      raw: {
+        throughputPerSecond: Math.round(rawRate),
+        publishLatencyUs: rawLat,
+        cpuPerEventUs: raw.cpuPerEventUs,
+        natsPerEvent: raw.natsPerEvent,
+      },
+      bareForwarder: {
+        throughputPerSecond: Math.round(bare.rate),
+        cpuPerEventUs: bare.cpuPerEventUs,
+        natsPerEvent: bare.natsPerEvent,
+      },
       lane: {
         throughputPerSecond: Math.round(laneRate),
         publishOnlyPerSecond: Math.round(EVENTS / publishedSeconds),
         publishLatencyUs: laneLat,
         routerHandlerMeanUs: Math.round(routerMeanUs),
-        routerCpuPerEventUs: Math.round(routerCpuPerEventUs),
+        routerCpuPerEventUs: laneCpu['router'],
+        // every process's CPU per event (nats-server, this bench as publisher and subscriber, the router)
+        cpuPerEventUs: laneCpu,
+        // messages (and bytes) nats-server took in and sent out per event, in + out
+        natsPerEvent: laneNatsPerEvent,
       },
       throughputRatio: Number((laneRate / rawRate).toFixed(3)),
+      // the contract's hops alone, without any check: the most a lane of this shape reaches here
+      bareForwarderRatio: Number((bare.rate / rawRate).toFixed(3)),
       addedP50Us: Math.round(laneLat.p50 - rawLat.p50),
       addedP99Us: Math.round(laneLat.p99 - rawLat.p99),
       targets: {

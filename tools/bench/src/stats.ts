@@ -47,3 +47,66 @@ export function cpuMicros(pid: number | undefined): number {
     return 0;
   }
 }
+
+/**
+ * Starts a CPU meter over named processes (`undefined` pid = this process); `perUnit(n)` gives each one's CPU
+ * microseconds per unit of work since the start, and their total — where a run's time went across the machine.
+ */
+export function cpuMeter(pids: Record<string, number | undefined>): {
+  perUnit: (units: number) => Record<string, number>;
+} {
+  const read = (pid: number | undefined) => {
+    if (pid !== undefined) {
+      return cpuMicros(pid);
+    }
+    const usage = process.cpuUsage();
+
+    return usage.user + usage.system;
+  };
+  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, read(pid)]));
+
+  return {
+    perUnit: (units) => {
+      const used = Object.fromEntries(
+        Object.entries(pids).map(([name, pid]) => [
+          name,
+          Math.round((read(pid) - (start[name] ?? 0)) / units),
+        ]),
+      );
+
+      return { ...used, total: Object.values(used).reduce((sum, value) => sum + value, 0) };
+    },
+  };
+}
+
+/** Message passes through a nats-server (in + out), and their bytes. */
+export interface NatsTraffic {
+  messages: number;
+  bytes: number;
+}
+
+/** What a nats-server has taken in and sent out so far, from its monitoring port (`-m <port>`, `/varz`). */
+export async function natsServerTraffic(monitorPort: number): Promise<NatsTraffic> {
+  const varz = (await (await fetch(`http://127.0.0.1:${monitorPort}/varz`)).json()) as {
+    in_msgs: number;
+    out_msgs: number;
+    in_bytes: number;
+    out_bytes: number;
+  };
+
+  return { messages: varz.in_msgs + varz.out_msgs, bytes: varz.in_bytes + varz.out_bytes };
+}
+
+/** The traffic since `before`, per unit of work (messages to two decimals, bytes whole). */
+export async function natsTrafficPer(
+  monitorPort: number,
+  before: NatsTraffic,
+  units: number,
+): Promise<NatsTraffic> {
+  const now = await natsServerTraffic(monitorPort);
+
+  return {
+    messages: Number(((now.messages - before.messages) / units).toFixed(2)),
+    bytes: Math.round((now.bytes - before.bytes) / units),
+  };
+}
