@@ -6,6 +6,7 @@ import { headers as natsHeaders } from 'nats';
 
 import { encodeJson } from './codec';
 import { fromNatsError, readReply } from './errors';
+import { RequestMux } from './request-mux';
 import { endSpan, injectTraceContext, tracer } from './trace';
 
 /** Options of one request. */
@@ -56,7 +57,8 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 
 /**
  * A client generic over the contract maps: `request(subjects.identity.info, {})` is type-checked end to end.
- * Requests share the connection's one muxed inbox; errors come back as typed `VivifiedError`s.
+ * Requests share the connection's one muxed inbox ({@link RequestMux}: no per-request error objects or stack
+ * traces); errors come back as typed `VivifiedError`s.
  */
 export class VivifiedClient {
   constructor(
@@ -90,8 +92,8 @@ export class VivifiedClient {
     }
     let failure: unknown;
     try {
-      const reply = await this.nc.request(subject, encodeJson(body), {
-        timeout: timeoutMs,
+      const reply = await RequestMux.of(this.nc).request(subject, encodeJson(body), {
+        timeoutMs,
         // no headers at all when there is nothing to say: a plain MSG is cheaper for both sides than an HMSG
         ...(hdrs.keys().length > 0 ? { headers: hdrs } : {}),
       });
@@ -116,10 +118,10 @@ export class VivifiedClient {
     const hdrs = this.headersFor(options, trace.setSpan(context.active(), span), token);
     let failure: unknown;
     try {
-      return await this.nc.jetstream().publish(subject, encodeJson(body), {
+      return await RequestMux.of(this.nc).publishDurable(subject, encodeJson(body), {
         headers: hdrs,
-        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        ...(options.msgId === undefined ? {} : { msgID: options.msgId }),
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        ...(options.msgId === undefined ? {} : { msgId: options.msgId }),
       });
     } catch (error) {
       failure = fromNatsError(error, subject);
