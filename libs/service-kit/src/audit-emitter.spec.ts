@@ -333,6 +333,31 @@ describe(AuditEmitter.name, () => {
     ).toEqual(['login', 'password.change']);
   });
 
+  it('buffers records nobody waits for when their batch fails, and counts each once it is stored', async () => {
+    const { sut, publish, published, metric, logger } = setup({ lingerMs: 1 });
+    publish.mockRejectedValueOnce(new Error('no responders'));
+
+    sut.emitLater(login);
+    sut.emitLater({ ...login, action: 'logout' });
+    sut.emitLater({ ...login, action: 'password.change' });
+
+    await vi.waitFor(() => expect(metric('published')).resolves.toBe(3), { timeout: 2_000 });
+    expect(sut.pending).toBe(0);
+    expect(await metric('buffered')).toBe(3);
+    expect(publish).toHaveBeenCalledTimes(2);
+    // the failed batch, then the same three records again from the buffer, in order
+    expect(published().map((record) => record['action'])).toEqual([
+      'login',
+      'logout',
+      'password.change',
+      'login',
+      'logout',
+      'password.change',
+    ]);
+    expect(new Set(published().map((record) => record['id'])).size).toBe(3);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('publishes a PHI record given to emitLater at once, and flushes lingering records on close', async () => {
     const { sut, publish, published } = setup({ lingerMs: 60_000 });
 

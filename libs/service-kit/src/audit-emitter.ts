@@ -93,17 +93,42 @@ export interface AuditEmitterOptions {
 
 interface Pending {
   record: AuditRecord;
-  /** `traceparent`/`tracestate` of the emitting request, kept for a later flush. */
-  trace: Record<string, string>;
-  /** The record's JSON, made once, and its size in bytes. */
-  json: string;
+  /** The emitting request's context: a record published alone carries its `traceparent`/`tracestate`. */
+  ctx: Context;
+  /** The record's JSON as UTF-8, made once (the size check and the publish share it), and its size. */
+  data: Buffer;
   bytes: number;
 }
 
-/** A record waiting for the next publish of the live path, with the emit waiting on it. */
+/**
+ * A record waiting for the next publish of the live path, with the emit waiting on it — or none for a record of
+ * `emitLater`, which the emitter settles itself (counted once published, buffered when the publish fails).
+ */
 interface Waiting extends Pending {
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  settle?: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+const BATCH_OPEN = Buffer.from('{"records":[');
+const BATCH_CLOSE = Buffer.from(']}');
+const COMMA = 0x2c;
+
+/** `{"records":[<record>,<record>…]}` in one buffer, copied once from the records' own bytes. */
+function batchBody(batch: readonly Pending[]): Buffer {
+  let size = BATCH_OPEN.length + BATCH_CLOSE.length + batch.length - 1;
+  for (const entry of batch) {
+    size += entry.bytes;
+  }
+  const body = Buffer.allocUnsafe(size);
+  let at = BATCH_OPEN.copy(body, 0);
+  batch.forEach((entry, index) => {
+    if (index > 0) {
+      body[at++] = COMMA;
+    }
+    at += entry.data.copy(body, at);
+  });
+  BATCH_CLOSE.copy(body, at);
+
+  return body;
 }
 
 /** Room kept for headers and framing under the stream's largest message. */
@@ -192,18 +217,28 @@ export class AuditEmitter {
     this.later = [];
     for (const { input, ctx } of later) {
       const phi = input.phiInvolved === true || (input.classification ?? []).includes('phi');
-      this.emitRecord(input, !phi, ctx).catch((error: unknown) => {
+      if (phi) {
+        this.emitRecord(input, false, ctx).catch((error: unknown) => {
+          this.options.logger.error({ err: error }, 'audit record not emitted');
+        });
+        continue;
+      }
+      // nobody awaits these: no promise per record, the batch's outcome settles them (settleBatch)
+      try {
+        const entry = this.prepare(input, ctx);
+        if (!this.bufferIfBehind(entry)) {
+          this.waiting.push(entry);
+          this.schedulePublish(true);
+        }
+      } catch (error) {
         this.options.logger.error({ err: error }, 'audit record not emitted');
-      });
+      }
     }
   }
 
-  private async emitRecord(
-    input: AuditInput,
-    linger: boolean,
-    ctx: Context = context.active(),
-  ): Promise<AuditRecord> {
-    const { record, json, bytes } = this.build(input, ctx);
+  /** The checked record, ready to publish; throws {@link ErrorCode.Internal} when the input is not a valid record. */
+  private prepare(input: AuditInput, ctx: Context): Pending {
+    const { record, data } = this.build(input, ctx);
     const problem = checkAuditRecord(record);
     if (typeof problem === 'string') {
       this.options.metrics.auditEmit('invalid');
@@ -211,11 +246,28 @@ export class AuditEmitter {
         details: [{ path: problem.replace(/^(invalid|unknown field) /, ''), messages: [problem] }],
       });
     }
-    const entry: Pending = { record, trace: {}, json, bytes };
-    propagation.inject(ctx, entry.trace);
-    if (!record.phiInvolved && (this.buffer.length > 0 || !this.options.connection.isConnected())) {
-      this.enqueue(entry, 'NATS disconnected or earlier records still pending');
 
+    return { record, ctx, data, bytes: data.length };
+  }
+
+  /** Buffers a non-PHI record behind earlier buffered ones, or while disconnected; whether it did. */
+  private bufferIfBehind(entry: Pending): boolean {
+    if (entry.record.phiInvolved || (this.buffer.length === 0 && this.options.connection.isConnected())) {
+      return false;
+    }
+    this.enqueue(entry, 'NATS disconnected or earlier records still pending');
+
+    return true;
+  }
+
+  private async emitRecord(
+    input: AuditInput,
+    linger: boolean,
+    ctx: Context = context.active(),
+  ): Promise<AuditRecord> {
+    const entry = this.prepare(input, ctx);
+    const { record } = entry;
+    if (this.bufferIfBehind(entry)) {
       return record;
     }
     try {
@@ -223,7 +275,9 @@ export class AuditEmitter {
         throw new Error('NATS disconnected');
       }
       await new Promise<void>((resolve, reject) => {
-        this.waiting.push({ ...entry, resolve, reject });
+        const waiting: Waiting = entry;
+        waiting.settle = { resolve, reject };
+        this.waiting.push(waiting);
         this.schedulePublish(linger);
       });
       this.options.metrics.auditEmit('published');
@@ -277,8 +331,8 @@ export class AuditEmitter {
     }
   }
 
-  /** The record and its JSON (made once: the size check and the publish share it). */
-  private build(input: AuditInput, ctx: Context): { record: AuditRecord; json: string; bytes: number } {
+  /** The record and its JSON bytes (made once: the size check and the publish share them). */
+  private build(input: AuditInput, ctx: Context): { record: AuditRecord; data: Buffer } {
     const classification = [...new Set(input.classification ?? [])];
     const spanContext = trace.getSpan(ctx)?.spanContext();
     const record: AuditRecord = {
@@ -296,15 +350,13 @@ export class AuditEmitter {
       service: this.options.service,
       details: sanitizeDetails(input.details ?? {}),
     };
-    let json = JSON.stringify(record);
-    let bytes = Buffer.byteLength(json);
-    if (bytes > MESSAGE_LIMIT) {
+    let data = Buffer.from(JSON.stringify(record));
+    if (data.length > MESSAGE_LIMIT) {
       record.details = { truncated: true, reason: `details exceeded ${MESSAGE_LIMIT} bytes` };
-      json = JSON.stringify(record);
-      bytes = Buffer.byteLength(json);
+      data = Buffer.from(JSON.stringify(record));
     }
 
-    return { record, json, bytes };
+    return { record, data };
   }
 
   /**
@@ -339,13 +391,34 @@ export class AuditEmitter {
       this.inFlight++;
       this.publish(batch)
         .then(
-          () => batch.forEach((entry) => entry.resolve()),
-          (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+          () => this.settleBatch(batch, undefined),
+          (error: unknown) => this.settleBatch(batch, error),
         )
         .finally(() => {
           this.inFlight--;
           this.publishWaiting();
         });
+    }
+  }
+
+  /** Settles a published (`error` undefined) or failed batch: its emits, or the emitter's own records. */
+  private settleBatch(batch: readonly Waiting[], error: unknown): void {
+    let published = 0;
+    for (const entry of batch) {
+      if (entry.settle) {
+        if (error === undefined) {
+          entry.settle.resolve();
+        } else {
+          entry.settle.reject(error);
+        }
+      } else if (error === undefined) {
+        published++;
+      } else {
+        this.enqueue(entry, error instanceof Error ? error.message : 'audit publish failed');
+      }
+    }
+    if (published > 0) {
+      this.options.metrics.auditEmit('published', published);
     }
   }
 
@@ -361,10 +434,12 @@ export class AuditEmitter {
       hdrs.set(headerNames.classification, formatClassification(classification));
     }
     if (batch.length === 1) {
-      for (const [name, value] of Object.entries(first.trace)) {
+      const traceHeaders: Record<string, string> = {};
+      propagation.inject(first.ctx, traceHeaders);
+      for (const [name, value] of Object.entries(traceHeaders)) {
         hdrs.set(name, value);
       }
-      await this.options.js.publish(dynamicSubjects.auditRecord(first.record.category), first.json, {
+      await this.options.js.publish(dynamicSubjects.auditRecord(first.record.category), first.data, {
         msgID: first.record.id,
         timeout: this.publishTimeoutMs,
         headers: hdrs,
@@ -372,11 +447,11 @@ export class AuditEmitter {
 
       return;
     }
-    await this.options.js.publish(
-      subjects.auditRecords.batch,
-      `{"records":[${batch.map((entry) => entry.json).join(',')}]}`,
-      { msgID: `${first.record.id}+${batch.length}`, timeout: this.publishTimeoutMs, headers: hdrs },
-    );
+    await this.options.js.publish(subjects.auditRecords.batch, batchBody(batch), {
+      msgID: `${first.record.id}+${batch.length}`,
+      timeout: this.publishTimeoutMs,
+      headers: hdrs,
+    });
   }
 
   private enqueue(entry: Pending, reason: string): void {
@@ -443,9 +518,7 @@ export class AuditEmitter {
       const sent = new Set(batch);
       const kept = this.buffer.filter((entry) => !sent.has(entry));
       this.buffer.splice(0, this.buffer.length, ...kept);
-      for (const _ of batch) {
-        this.options.metrics.auditEmit('published');
-      }
+      this.options.metrics.auditEmit('published', batch.length);
       this.options.metrics.setAuditBuffered(this.buffer.length);
     }
     this.failures = 0;

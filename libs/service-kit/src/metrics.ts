@@ -136,9 +136,9 @@ export class ServiceMetrics implements HandlerObserver, PolicySidecarMetrics {
     this.natsConnected.set(connected ? 1 : 0);
   }
 
-  /** Counts one audit record by what happened to it. */
-  auditEmit(outcome: AuditEmitOutcome): void {
-    this.auditEmitted.inc({ outcome });
+  /** Counts audit records (one by default) by what happened to them. */
+  auditEmit(outcome: AuditEmitOutcome, count = 1): void {
+    this.auditEmitted.inc({ outcome }, count);
   }
 
   /** Counts audit records dropped from a full buffer. */

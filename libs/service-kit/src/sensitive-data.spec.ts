@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { MASK, isPhiKey, isSecretKey, maskSensitive, sanitizeDetails } from './sensitive-data';
+import {
+  MASK,
+  isPhiKey,
+  isSecretKey,
+  isSensitiveKey,
+  maskSensitive,
+  sanitizeDetails,
+} from './sensitive-data';
 
 describe('sensitive keys', () => {
   it.each([
@@ -25,6 +32,16 @@ describe('sensitive keys', () => {
 
   it.each(['username', 'pluginId', 'eventType', 'status', 'method'])('leaves %s alone', (key) => {
     expect(isSecretKey(key) || isPhiKey(key)).toBe(false);
+  });
+
+  it('gives the same answers from memory, past the number of keys it remembers', () => {
+    const keys = Array.from({ length: 5_000 }, (_, i) => (i % 2 === 0 ? `resetToken${i}` : `field${i}`));
+    const first = keys.map((key) => isSensitiveKey(key));
+    const again = keys.map((key) => isSensitiveKey(key));
+
+    expect(again).toEqual(first);
+    expect(first.filter(Boolean)).toHaveLength(2_500);
+    expect([isSensitiveKey('resetToken0'), isSensitiveKey('field1')]).toEqual([true, false]);
   });
 });
 

@@ -74,9 +74,23 @@ export function isPhiKey(key: string): boolean {
   return phiKeys.has(normalized) || phiFragments.some((fragment) => normalized.includes(fragment));
 }
 
+/** Answers of {@link isSensitiveKey} by key: key names come from code and repeat on every record and log line. */
+const sensitiveKeys = new Map<string, boolean>();
+/** Distinct keys remembered at most (keys built from data would otherwise grow the map without bound). */
+const SENSITIVE_KEYS_REMEMBERED = 4_096;
+
 /** Whether a value under this key must never be logged or audited in clear. */
 export function isSensitiveKey(key: string): boolean {
-  return isSecretKey(key) || isPhiKey(key);
+  let sensitive = sensitiveKeys.get(key);
+  if (sensitive === undefined) {
+    sensitive = isSecretKey(key) || isPhiKey(key);
+    if (sensitiveKeys.size >= SENSITIVE_KEYS_REMEMBERED) {
+      sensitiveKeys.clear();
+    }
+    sensitiveKeys.set(key, sensitive);
+  }
+
+  return sensitive;
 }
 
 /** Key names that pino's `redact` paths list explicitly (exact spelling; {@link maskSensitive} catches variants). */
@@ -192,6 +206,9 @@ export interface SanitizeLimits {
   maxArrayLength?: number;
 }
 
+const DEFAULT_LIMITS: Required<SanitizeLimits> = { maxDepth: 6, maxStringLength: 1024, maxArrayLength: 100 };
+const NO_LIMITS_GIVEN: SanitizeLimits = Object.freeze({});
+
 function toJsonSafe(
   value: unknown,
   depth: number,
@@ -255,14 +272,10 @@ function toJsonSafe(
  */
 export function sanitizeDetails(
   details: Record<string, unknown>,
-  limits: SanitizeLimits = {},
+  limits: SanitizeLimits = NO_LIMITS_GIVEN,
 ): Record<string, unknown> {
-  const resolved: Required<SanitizeLimits> = {
-    maxDepth: 6,
-    maxStringLength: 1024,
-    maxArrayLength: 100,
-    ...limits,
-  };
+  const resolved: Required<SanitizeLimits> =
+    limits === NO_LIMITS_GIVEN ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...limits };
 
   return toJsonSafe(details, 0, resolved, new WeakSet()) as Record<string, unknown>;
 }
