@@ -80,9 +80,16 @@ export interface InteractiveSessions {
   /**
    * The caller of a guarded credential-management handler when its access token belongs to an interactive session;
    * otherwise `POLICY_DENIED` `interactive_session_required`, audited `denied` as `action` (category `auth`), so
-   * the handler changes nothing. A caller that is not a user is `UNAUTHENTICATED` `user_required`.
+   * the handler changes nothing. A caller that is not a user is `UNAUTHENTICATED` `user_required`. For an admin
+   * action on another user's credentials, `on` names that user (the record's target) and the record's category.
    */
-  caller(ctx: NatsRequestContext, action: string): Promise<Principal>;
+  caller(ctx: NatsRequestContext, action: string, on?: CredentialTarget): Promise<Principal>;
+}
+
+/** The account whose credentials an admin action changes, and the category its refusal is audited in. */
+export interface CredentialTarget {
+  userId: string;
+  category: 'auth' | 'user';
 }
 
 /** Injection token of the {@link InteractiveSessions} port (provided by the accounts module). */

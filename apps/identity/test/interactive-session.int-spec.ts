@@ -21,6 +21,7 @@ interface AuditSeen {
   category: string;
   action: string;
   outcome: string;
+  actor: { kind: string; id: string };
   target?: string;
   details: Record<string, unknown>;
 }
@@ -383,6 +384,69 @@ describe('credential management needs an interactive session', () => {
     await expect(
       identity.client.request(subjects.identity.mfa.backupCodes, {}, { token: refreshed.accessToken }),
     ).rejects.toMatchObject({ reason: 'mfa_not_enrolled' });
+  });
+
+  it('refuses admin resets of another user to an admin API-key token, keeps provisioning; the admin session resets', async () => {
+    const { user, session } = await account('ivy');
+    const { app } = await enableTotp(session);
+    const { apiKey } = await identity.client.request(
+      subjects.identity.apiKeys.create,
+      { name: 'provisioning', scopes: ['admin', 'user_manager'] },
+      { token: admin },
+    );
+    const { accessToken: adminKey } = await identity.client.request(subjects.identity.tokens.apiKey, {
+      apiKey,
+    });
+    const adminId = decodeJwt(admin).sub as string;
+
+    await expectInteractiveRequired(
+      identity.client.request(
+        subjects.identity.users.mfaReset,
+        { id: user.id, passkeys: true },
+        { token: adminKey },
+      ),
+    );
+    await expectInteractiveRequired(
+      identity.client.request(subjects.identity.users.passwordReset, { id: user.id }, { token: adminKey }),
+    );
+
+    // nothing changed: the second factor stays, the sessions live on, the password still signs in
+    expect(await totpOf(user.id)).toEqual({ enabled: true, pending: false });
+    expect(await openSessions(user.id)).toBe(1);
+    await expect(
+      login({ username: 'ivy', password: PASSWORD, totp: await app.nextCode() }),
+    ).resolves.toMatchObject({ tokenType: 'Bearer' });
+    const denied = await waitFor(
+      () => {
+        const found = audit.filter(
+          (record) =>
+            record.target === `user:${user.id}` &&
+            record.details['reason'] === 'interactive_session_required',
+        );
+
+        return found.length >= 2 ? found : undefined;
+      },
+      { what: 'the two denied admin reset records' },
+    );
+    expect(denied.map((record) => [record.category, record.action, record.outcome, record.actor.id])).toEqual(
+      [
+        ['user', 'user.mfa.reset', 'denied', adminId],
+        ['user', 'user.password.reset', 'denied', adminId],
+      ],
+    );
+    // provisioning is what the key is for, and goes on
+    await expect(
+      identity.client.request(
+        subjects.identity.users.update,
+        { id: user.id, displayName: 'Ivy Provisioned' },
+        { token: adminKey },
+      ),
+    ).resolves.toMatchObject({ id: user.id, displayName: 'Ivy Provisioned' });
+    // the admin's own interactive session resets
+    await expect(
+      identity.client.request(subjects.identity.users.mfaReset, { id: user.id }, { token: admin }),
+    ).resolves.toMatchObject({ totpRemoved: true, sessionsEnded: 2 });
+    expect(await totpOf(user.id)).toBeUndefined();
   });
 
   it('audits every refusal in category auth with the token’s amr, never with a token in it', async () => {

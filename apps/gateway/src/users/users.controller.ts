@@ -94,7 +94,7 @@ export class UsersController {
   @Endpoint({
     summary:
       "Sets another user's one-time password (generated and answered once unless given); the user must change " +
-      'it at its next login; ends its sessions and lifts a lockout.',
+      'it at its next login; ends its sessions and lifts a lockout. Needs an interactive session, not an API key.',
     body: UserPasswordResetRequest,
     reply: UserPasswordResetReply,
     auth: true,
@@ -106,7 +106,8 @@ export class UsersController {
   @Post('v1/users/:id/mfa-reset')
   @Endpoint({
     summary:
-      "Removes another user's TOTP and backup codes (and passkeys with passkeys: true); ends its sessions.",
+      "Removes another user's TOTP and backup codes (and passkeys with passkeys: true); ends its sessions. " +
+      'Needs an interactive session, not an API key.',
     body: UserMfaResetRequest,
     reply: UserMfaResetReply,
     auth: true,

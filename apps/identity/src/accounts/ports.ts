@@ -7,6 +7,7 @@ export {
   USER_DIRECTORY,
 } from '../identity.ports';
 export type {
+  CredentialTarget,
   InteractiveSessions,
   LoginStanding,
   PasswordChangeGrant,

@@ -6,7 +6,7 @@ import type { NatsRequestContext, Principal } from '@vivified/nats-transport';
 
 import { AccountsAudit } from '../accounts-audit';
 import { userActor, userCaller, userTarget } from '../caller';
-import type { InteractiveSessions } from '../ports';
+import type { CredentialTarget, InteractiveSessions } from '../ports';
 import { isSessionMethod } from '../ports';
 
 /** The reason of the refusal a token without an interactive session gets from credential management. */
@@ -38,7 +38,7 @@ export class InteractiveSessionGate implements InteractiveSessions {
     private readonly audit: AccountsAudit,
   ) {}
 
-  async caller(ctx: NatsRequestContext, action: string): Promise<Principal> {
+  async caller(ctx: NatsRequestContext, action: string, on?: CredentialTarget): Promise<Principal> {
     const caller = ctx.principal;
     const { userId } = userCaller(caller);
     const bearer = bearerToken(ctx.headers);
@@ -49,25 +49,26 @@ export class InteractiveSessionGate implements InteractiveSessions {
     if (principal.kind !== 'user' || userCaller(principal).userId !== userId) {
       throw new VivifiedError(ErrorCode.Unauthenticated, 'invalid token', { reason: 'claims_invalid' });
     }
-    await this.require(claims, userId, action);
+    await this.require(claims, userId, action, on);
 
     return caller;
   }
 
   /**
    * Refuses `action` of `userId` unless the verified `claims` are of an interactive session: `POLICY_DENIED`
-   * `interactive_session_required`, audited `denied` with the token's `amr`.
+   * `interactive_session_required`, audited `denied` with the token's `amr` — on the caller's own account, or on
+   * the account `on` names (an admin reset).
    */
-  async require(claims: TokenClaims, userId: string, action: string): Promise<void> {
+  async require(claims: TokenClaims, userId: string, action: string, on?: CredentialTarget): Promise<void> {
     if (isInteractive(claims)) {
       return;
     }
     await this.audit.record({
-      category: 'auth',
+      category: on?.category ?? 'auth',
       action,
       outcome: 'denied',
       actor: userActor(userId),
-      target: userTarget(userId),
+      target: userTarget(on?.userId ?? userId),
       details: { reason: INTERACTIVE_SESSION_REQUIRED, amr: [...(claims.amr ?? [])] },
     });
     throw new VivifiedError(

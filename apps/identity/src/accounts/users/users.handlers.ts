@@ -22,6 +22,7 @@ import type {
 import { Handle, NatsRequestContext } from '@vivified/nats-transport';
 
 import { userCaller } from '../caller';
+import { InteractiveSessionGate } from '../sessions/interactive-session-gate';
 import { AccountResetService } from './account-reset.service';
 import { UsersService } from './users.service';
 
@@ -30,6 +31,7 @@ export class UsersHandlers {
   constructor(
     private readonly users: UsersService,
     private readonly resets: AccountResetService,
+    private readonly interactive: InteractiveSessionGate,
   ) {}
 
   @Handle(subjects.identity.users.list)
@@ -62,17 +64,32 @@ export class UsersHandlers {
     return this.users.unlock(userCaller(ctx.principal), body.id);
   }
 
+  // Admin resets change another user's credentials: an interactive session's, never an API key's (a leaked
+  // user_manager key could otherwise strip an admin's second factor and set its password; docs/identity.md)
   @Handle(subjects.identity.users.passwordReset)
-  passwordReset(
+  async passwordReset(
     @Payload() body: UserPasswordResetRequest,
     @Ctx() ctx: NatsRequestContext,
   ): Promise<UserPasswordResetReply> {
-    return this.resets.resetPassword(userCaller(ctx.principal), body);
+    const caller = await this.interactive.caller(ctx, 'user.password.reset', {
+      userId: body.id,
+      category: 'user',
+    });
+
+    return this.resets.resetPassword(userCaller(caller), body);
   }
 
   @Handle(subjects.identity.users.mfaReset)
-  mfaReset(@Payload() body: UserMfaResetRequest, @Ctx() ctx: NatsRequestContext): Promise<UserMfaResetReply> {
-    return this.resets.resetMfa(userCaller(ctx.principal), body);
+  async mfaReset(
+    @Payload() body: UserMfaResetRequest,
+    @Ctx() ctx: NatsRequestContext,
+  ): Promise<UserMfaResetReply> {
+    const caller = await this.interactive.caller(ctx, 'user.mfa.reset', {
+      userId: body.id,
+      category: 'user',
+    });
+
+    return this.resets.resetMfa(userCaller(caller), body);
   }
 
   @Handle(subjects.identity.roles.list)
