@@ -74,11 +74,18 @@ function payload(i: number) {
   return { documentId: `doc-${i}`, contentType: 'application/json' };
 }
 
+/** What a throughput phase measured: events per second, each process's CPU and nats-server's traffic per event. */
+interface PhaseResult {
+  rate: number;
+  cpuPerEventUs: Record<string, number>;
+  natsPerEvent: NatsTraffic;
+}
+
 /** Raw JetStream: publish with ack (window) while a pull consumer acks each message. */
 async function rawThroughput(
   nc: NatsConnection,
   nats: { pid: number | undefined; monitorPort: number },
-): Promise<{ rate: number; cpuPerEventUs: Record<string, number>; natsPerEvent: NatsTraffic }> {
+): Promise<PhaseResult> {
   const jsm = await nc.jetstreamManager();
   await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw.>'] });
   await jsm.consumers.add('BENCH_RAW', {
@@ -121,16 +128,22 @@ async function rawThroughput(
 
 /**
  * The contract's floor: the same publish → store → reply and pull → delivery request → ack pattern through a bare
- * forwarder process (bare-event-forwarder.ts: no checks), so the router's figures split into the hops the contract
- * adds over raw JetStream and what the governance adds over the hops.
+ * forwarder process (bare-event-forwarder.ts: no checks), in one of its shapes — `hops` (the bytes as given) or
+ * `contract` (the wire format of ARCHITECTURE §3: the publisher's bearer token, the completed envelope, the
+ * delivery headers) — so the router's figures split into what the hops cost, what the wire format adds, and what
+ * the governance adds. `token`: the publisher's (sent by the same client as the lane's publishes).
  */
 async function bareThroughput(
   nc: NatsConnection,
   nats: { url: string; pid: number | undefined; monitorPort: number },
-): Promise<{ rate: number; cpuPerEventUs: Record<string, number>; natsPerEvent: NatsTraffic }> {
+  shape: 'hops' | 'contract',
+  token: string,
+): Promise<PhaseResult> {
   const jsm = await nc.jetstreamManager();
-  await jsm.streams.add({ name: 'BENCH_BARE', subjects: [bareSubject('events.>')] });
-  await jsm.consumers.add('BENCH_BARE', {
+  const stream = `BENCH_BARE_${shape.toUpperCase()}`;
+  const subject = (name: string) => bareSubject(`${shape}.${name}`);
+  await jsm.streams.add({ name: stream, subjects: [subject('events.>')] });
+  await jsm.consumers.add(stream, {
     durable_name: 'bare',
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -141,7 +154,7 @@ async function bareThroughput(
   const done = new Promise<void>((resolve) => {
     resolveAll = resolve;
   });
-  const subscription = nc.subscribe(bareSubject('deliver'), {
+  const subscription = nc.subscribe(subject('deliver'), {
     callback: (_error, msg) => {
       JSON.parse(new TextDecoder().decode(msg.data));
       msg.respond(encodeJson({ ok: true }));
@@ -157,12 +170,13 @@ async function bareThroughput(
     env: {
       ...process.env,
       BARE_NATS_URL: nats.url,
-      BARE_STREAM: 'BENCH_BARE',
+      BARE_STREAM: stream,
       BARE_CONSUMER: 'bare',
-      BARE_PUBLISH: bareSubject('publish'),
-      BARE_STORE: bareSubject('events.doc'),
-      BARE_DELIVER: bareSubject('deliver'),
+      BARE_PUBLISH: subject('publish'),
+      BARE_STORE: subject('events.doc'),
+      BARE_DELIVER: subject('deliver'),
       BARE_CONCURRENCY: String(CONCURRENCY),
+      BARE_SHAPE: shape,
     },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -172,10 +186,13 @@ async function bareThroughput(
       forwarder.once('exit', (code) => reject(new Error(`bare forwarder exited with ${code}`)));
     });
     const mux = RequestMux.of(nc);
+    const client = new VivifiedClient(nc);
     const publish = (i: number) =>
-      mux.request(bareSubject('publish'), encodeJson({ eventId: `bare-${i}`, payload: payload(i) }), {
-        timeoutMs: 5_000,
-      });
+      shape === 'contract'
+        ? client.requestRaw(subject('publish'), { eventId: `bare-${i}`, payload: payload(i) }, { token })
+        : mux.request(subject('publish'), encodeJson({ eventId: `bare-${i}`, payload: payload(i) }), {
+            timeoutMs: 5_000,
+          });
     await windowed(500, 64, (i) => publish(EVENTS + i)); // warm-up, like the lane's
     await waitFor(() => delivered >= 500, { timeoutMs: 30_000 });
     delivered = 0;
@@ -192,7 +209,7 @@ async function bareThroughput(
   } finally {
     forwarder.kill('SIGTERM');
     subscription.unsubscribe();
-    await jsm.streams.delete('BENCH_BARE');
+    await jsm.streams.delete(stream);
   }
 }
 
@@ -238,12 +255,20 @@ async function main(): Promise<void> {
   try {
     const raw = await rawThroughput(nc, { pid: nats.pid, monitorPort });
     const rawRate = raw.rate;
-    const bare = await bareThroughput(nc, { url: nats.url, pid: nats.pid, monitorPort });
     const rawLat = await rawLatency(nc);
 
     await ensureStream(await nc.jetstreamManager(), streams.audit);
     await ensureBucket(nc, buckets.plugins);
     const authority = await TestAuthority.create(nc);
+    const token = await authority.token({
+      kind: 'plugin',
+      id: PUBLISHER,
+      traits: [],
+      lifetimeSeconds: 3_600,
+    });
+    const natsServer = { url: nats.url, pid: nats.pid, monitorPort };
+    const bare = await bareThroughput(nc, natsServer, 'hops', token);
+    const bareContract = await bareThroughput(nc, natsServer, 'contract', token);
     await authority.putPlugin({
       id: PUBLISHER,
       traits: [],
@@ -299,12 +324,6 @@ async function main(): Promise<void> {
       },
       { timeoutMs: 30_000 },
     );
-    const token = await authority.token({
-      kind: 'plugin',
-      id: PUBLISHER,
-      traits: [],
-      lifetimeSeconds: 3_600,
-    });
     const publish = (eventId: string, i: number) =>
       client.requestRaw(
         dynamicSubjects.publishEvent('DocumentStored'),
@@ -362,6 +381,11 @@ async function main(): Promise<void> {
         cpuPerEventUs: bare.cpuPerEventUs,
         natsPerEvent: bare.natsPerEvent,
       },
+      bareForwarderContractShape: {
+        throughputPerSecond: Math.round(bareContract.rate),
+        cpuPerEventUs: bareContract.cpuPerEventUs,
+        natsPerEvent: bareContract.natsPerEvent,
+      },
       lane: {
         throughputPerSecond: Math.round(laneRate),
         publishOnlyPerSecond: Math.round(EVENTS / publishedSeconds),
@@ -376,6 +400,8 @@ async function main(): Promise<void> {
       throughputRatio: Number((laneRate / rawRate).toFixed(3)),
       // the contract's hops alone, without any check: the most a lane of this shape reaches here
       bareForwarderRatio: Number((bare.rate / rawRate).toFixed(3)),
+      // the same with the contract's wire format (bearer token, completed envelope, delivery headers)
+      bareForwarderContractShapeRatio: Number((bareContract.rate / rawRate).toFixed(3)),
       addedP50Us: Math.round(laneLat.p50 - rawLat.p50),
       addedP99Us: Math.round(laneLat.p99 - rawLat.p99),
       targets: {

@@ -1,4 +1,6 @@
-// Operator-lane round trip beside raw NATS request/reply in the same run, at a fixed rate (issue 8).
+// Operator-lane round trip beside raw NATS request/reply in the same run, at a fixed rate (issue 8), and beside two
+// bare forwarders in a process of their own (bare-rpc-forwarder.ts): the hop alone, and the hop with the lane's
+// wire format (a call token signed per call, `traceparent`) but no checks — the floor any lane of this contract has.
 // Run after `npm run build`: `node tools/bench/dist/lanes-bench.js` (it starts nats-server and the built gateway,
 // apps/gateway/dist/main.js, as a child process). Knobs: BENCH_LANE_RATE (calls/s, default 1000),
 // BENCH_LANE_MS (per round, default 5000), BENCH_ROUNDS (default 3), BENCH_HTTP_MS (HTTP throughput window,
@@ -90,7 +92,7 @@ async function startGateway(env: Record<string, string>, opsPort: number): Promi
   return child;
 }
 
-/** CPU time (user + system) a process has used so far, in microseconds (Linux /proc; 0 elsewhere). */
+/** One call at a time, `count` times: the latency of each without any queueing. */
 async function sequential(call: () => Promise<unknown>, count: number): Promise<bigint[]> {
   const samples: bigint[] = [];
   for (let i = 0; i < count; i += 1) {
@@ -130,6 +132,7 @@ function fmt(stats: LatencyStats): string {
 async function main(): Promise<void> {
   const nats = await startNatsServer();
   let gateway: ChildProcess | undefined;
+  let forwarder: ChildProcess | undefined;
   const connections: NatsConnection[] = [];
   try {
     const connect = async (name: string) => {
@@ -185,18 +188,28 @@ async function main(): Promise<void> {
     target.subscribe(rawSubject, { callback: (_e, msg) => msg.respond(msg.data) });
     await target.flush();
 
-    // the floor of any mediating hop: a bare forwarder with no checks at all, on a connection of its own
-    const forwarder = await connect('bench-forwarder');
+    // the floor of any mediating hop: bare forwarders with no checks at all, in a process of their own
     const bareSubject = dynamicSubjects.pluginRpc('bench-bare', 'echo');
-    forwarder.subscribe(bareSubject, {
-      callback: (_e, msg) => {
-        forwarder.request(rawSubject, msg.data, { timeout: 5_000 }).then(
-          (reply) => msg.respond(reply.data),
-          () => undefined,
-        );
+    const bareContractSubject = dynamicSubjects.pluginRpc('bench-bare-contract', 'echo');
+    forwarder = spawn(
+      process.execPath,
+      [...serviceNodeArgs('BENCH_GATEWAY_NODE_ARGS'), join(__dirname, 'bare-rpc-forwarder.js')],
+      {
+        env: {
+          ...process.env,
+          BARE_NATS_URL: nats.url,
+          BARE_HOPS_SUBJECT: bareSubject,
+          BARE_CONTRACT_SUBJECT: bareContractSubject,
+          BARE_TARGET_SUBJECT: rawSubject,
+        },
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       },
+    );
+    const bareProcess = forwarder;
+    await new Promise<void>((resolve, reject) => {
+      bareProcess.once('message', () => resolve());
+      bareProcess.once('exit', (code) => reject(new Error(`bare forwarder exited with ${code}`)));
     });
-    await forwarder.flush();
 
     const caller = await connect('bench-caller');
     const token = await authority.token({ kind: 'plugin', id: CALLER, traits: [] });
@@ -209,6 +222,8 @@ async function main(): Promise<void> {
     const laneSubject = dynamicSubjects.rpcCall(TARGET, 'echo');
     const raw = () => caller.request(rawSubject, PAYLOAD, { timeout: 5_000 });
     const bare = () => caller.request(bareSubject, PAYLOAD, { timeout: 5_000 });
+    const bareContract = () =>
+      caller.request(bareContractSubject, PAYLOAD, { timeout: 5_000, headers: laneHeaders() });
     const lane = async () => {
       const reply = await caller.request(laneSubject, PAYLOAD, { timeout: 5_000, headers: laneHeaders() });
       if (reply.headers?.get(headerNames.errorCode)) {
@@ -225,40 +240,61 @@ async function main(): Promise<void> {
       { timeoutMs: 10_000, what: 'a first lane call' },
     );
 
-    // warm up both paths (JIT, caches)
-    await paced(raw, RATE, 1_000);
-    await paced(lane, RATE, 1_000);
-    const rawSamples: bigint[] = [];
-    const laneSamples: bigint[] = [];
-    let rawErrors = 0;
-    let laneErrors = 0;
+    // warm up every path (JIT, caches)
+    const paths = { raw, bare, bareContract, lane };
+    for (const call of Object.values(paths)) {
+      await paced(call, RATE, 1_000);
+    }
+    const open = {
+      raw: [] as bigint[],
+      bare: [] as bigint[],
+      bareContract: [] as bigint[],
+      lane: [] as bigint[],
+    };
+    const errors = { raw: 0, bare: 0, bareContract: 0, lane: 0 };
     const rates: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
-      const r = await paced(raw, RATE, ROUND_MS);
-      const l = await paced(lane, RATE, ROUND_MS);
-      rawSamples.push(...r.samples);
-      laneSamples.push(...l.samples);
-      rawErrors += r.errors;
-      laneErrors += l.errors;
-      rates.push(r.achievedRate, l.achievedRate);
+      for (const [name, call] of Object.entries(paths) as Array<
+        [keyof typeof paths, () => Promise<unknown>]
+      >) {
+        const result = await paced(call, RATE, ROUND_MS);
+        open[name].push(...result.samples);
+        errors[name] += result.errors;
+        rates.push(result.achievedRate);
+      }
     }
-    // one call at a time: the latency each path adds without any queueing
+    // one call at a time: the latency each path adds without any queueing, and the mediator's CPU per call
     const seqRaw = latencyStats(await sequential(raw, 2_000));
     const seqBare = latencyStats(await sequential(bare, 2_000));
+    const bareCpuBefore = cpuMicros(bareProcess.pid);
+    const seqBareContract = latencyStats(await sequential(bareContract, 2_000));
+    const bareCpuPerCall = (cpuMicros(bareProcess.pid) - bareCpuBefore) / 2_000;
     const cpuBefore = cpuMicros(gateway.pid);
     const seqLane = latencyStats(await sequential(lane, 2_000));
     const cpuPerCall = (cpuMicros(gateway.pid) - cpuBefore) / 2_000;
-    const rawStats = latencyStats(rawSamples);
-    const laneStats = latencyStats(laneSamples);
+    const rawStats = latencyStats(open.raw);
+    const laneStats = latencyStats(open.lane);
+    const added = (stats: LatencyStats) =>
+      `p50 +${((stats.p50 - rawStats.p50) / 1000).toFixed(3)} ms   p99 +${((stats.p99 - rawStats.p99) / 1000).toFixed(3)} ms`;
     console.log(
       `Operator lane vs raw NATS request/reply — nats-server ${admin.info?.version}, node ${process.version}, ` +
         `${RATE} calls/s open loop, ${ROUNDS} × ${ROUND_MS} ms per path (achieved ${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)} calls/s)`,
     );
-    console.log(`raw request/reply      ${fmt(rawStats)}   errors ${rawErrors}`);
+    console.log(`raw request/reply      ${fmt(rawStats)}   errors ${errors.raw}`);
+    console.log(
+      `bare hop               ${fmt(latencyStats(open.bare))}   errors ${errors.bare}   added ${added(latencyStats(open.bare))}`,
+    );
+    console.log(
+      `bare hop, lane format  ${fmt(latencyStats(open.bareContract))}   errors ${errors.bareContract}   ` +
+        `added ${added(latencyStats(open.bareContract))}   (call token signed per call, no checks: the floor)`,
+    );
+    console.log(`operator lane          ${fmt(laneStats)}   errors ${errors.lane}`);
     console.log(`sequential raw         ${fmt(seqRaw)}`);
-    console.log(`sequential bare hop    ${fmt(seqBare)}   (a forwarder without any check: the floor)`);
+    console.log(`sequential bare hop    ${fmt(seqBare)}`);
+    console.log(
+      `sequential bare, lane format ${fmt(seqBareContract)}   forwarder CPU ${bareCpuPerCall.toFixed(0)} µs per call`,
+    );
     console.log(`sequential lane        ${fmt(seqLane)}   gateway CPU ${cpuPerCall.toFixed(0)} µs per call`);
-    console.log(`operator lane          ${fmt(laneStats)}   errors ${laneErrors}`);
     // HTTP API with JWT + policy, closed loop, beside raw NATS request/reply at the same concurrency
     const pool = new Pool(`http://127.0.0.1:${httpPort}`, { connections: HTTP_CONCURRENCY });
     const http = async () => {
@@ -285,10 +321,7 @@ async function main(): Promise<void> {
     const gatewayShare = (cpuMicros(gateway.pid) - httpCpu.gateway) / httpWallUs;
     const benchShare = (benchCpu.user + benchCpu.system) / httpWallUs;
     await pool.close();
-    console.log(
-      `added by the lane      p50 +${((laneStats.p50 - rawStats.p50) / 1000).toFixed(3)} ms   p99 +${((laneStats.p99 - rawStats.p99) / 1000).toFixed(3)} ms` +
-        '   (targets: p50 ≤ +0.3 ms, p99 ≤ +1 ms)',
-    );
+    console.log(`added by the lane      ${added(laneStats)}   (targets: p50 ≤ +0.3 ms, p99 ≤ +1 ms)`);
     console.log(`sequential HTTP lane   ${fmt(seqHttp)}`);
     console.log(
       `HTTP API, JWT + policy ${httpThroughput.toFixed(0).padStart(6)} requests/s   raw NATS request/reply ` +
@@ -301,6 +334,7 @@ async function main(): Promise<void> {
         `${(benchShare * 100).toFixed(0)} % of a core`,
     );
   } finally {
+    forwarder?.kill('SIGTERM');
     await Promise.allSettled(connections.map((nc) => nc.drain()));
     if (gateway && gateway.exitCode === null) {
       const exited = new Promise((resolve) => gateway?.once('exit', resolve));
