@@ -79,6 +79,8 @@ interface PhaseResult {
   rate: number;
   cpuPerEventUs: Record<string, number>;
   natsPerEvent: NatsTraffic;
+  /** Sequential publish latency through a bare forwarder, its subscriber still receiving each event. */
+  publishLatencyUs?: LatencyStats;
 }
 
 /** Raw JetStream: publish with ack (window) while a pull consumer acks each message. */
@@ -204,8 +206,19 @@ async function bareThroughput(
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpuPerEventUs = cpu.perUnit(EVENTS);
     const natsPerEvent = await natsTrafficPer(nats.monitorPort, trafficBefore, EVENTS);
+    // the contract shape, one publish at a time like the lane's latency phase (not with BENCH_LATENCY_UNSUBSCRIBED:
+    // a bare forwarder has no unsubscribe, it would redeliver to nobody beside the measurement)
+    const publishLatencyUs =
+      shape === 'hops' || LATENCY_UNSUBSCRIBED
+        ? undefined
+        : latencyStats(await sequential(LATENCY, (i) => publish(2 * EVENTS + i)));
 
-    return { rate: EVENTS / seconds, cpuPerEventUs, natsPerEvent };
+    return {
+      rate: EVENTS / seconds,
+      cpuPerEventUs,
+      natsPerEvent,
+      ...(publishLatencyUs ? { publishLatencyUs } : {}),
+    };
   } finally {
     forwarder.kill('SIGTERM');
     subscription.unsubscribe();
@@ -385,6 +398,14 @@ async function main(): Promise<void> {
         throughputPerSecond: Math.round(bareContract.rate),
         cpuPerEventUs: bareContract.cpuPerEventUs,
         natsPerEvent: bareContract.natsPerEvent,
+        publishLatencyUs: bareContract.publishLatencyUs,
+        // what the contract's hops and wire format alone add to a publish, without any check: the latency floor
+        ...(bareContract.publishLatencyUs
+          ? {
+              addedP50Us: Math.round(bareContract.publishLatencyUs.p50 - rawLat.p50),
+              addedP99Us: Math.round(bareContract.publishLatencyUs.p99 - rawLat.p99),
+            }
+          : {}),
       },
       lane: {
         throughputPerSecond: Math.round(laneRate),
