@@ -9,7 +9,7 @@ import {
   isErrorEnvelope,
   VivifiedError,
 } from '@vivified/contracts';
-import { encodeJson, readReply, RequestMux } from '@vivified/nats-transport';
+import { decodeJson, encodeJson, readReply, RequestMux } from '@vivified/nats-transport';
 import type { AuditEmitter, ServiceLogger } from '@vivified/service-kit';
 import { AUDIT_EMITTER, NATS_CONNECTION, SERVICE_CONFIG, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { NatsConnection } from 'nats';
@@ -27,6 +27,8 @@ export interface DeliveryAttempt {
   subscriptionId: string;
   attempt: number;
   traceparent: string;
+  /** The stored message's bytes when `envelope` is exactly what was stored (not sanitized): sent as they are. */
+  stored?: Uint8Array;
 }
 
 /**
@@ -83,7 +85,7 @@ export class Deliverer implements OnApplicationShutdown {
     }
     const reply = await this.requests.request(
       dynamicSubjects.pluginDeliver(attempt.target.id),
-      encodeJson(attempt.envelope),
+      attempt.stored ?? encodeJson(attempt.envelope),
       { timeoutMs: this.timeoutMs, headers: hdrs },
     );
     // an error reply (headers or an error envelope) is a failed delivery; any other reply acks
@@ -93,7 +95,7 @@ export class Deliverer implements OnApplicationShutdown {
     if (reply.data.length > 0) {
       let body: unknown;
       try {
-        body = JSON.parse(new TextDecoder().decode(reply.data));
+        body = decodeJson(reply.data);
       } catch {
         body = undefined;
       }

@@ -202,6 +202,8 @@ export class SubscriptionWorker {
         subscriptionId: sub.id,
         attempt,
         traceparent: childTraceparent(envelope.traceId),
+        // only the event-router writes the stream: an event delivered as stored goes out as its stored bytes
+        ...(delivered === envelope ? { stored: msg.data } : {}),
       });
     } catch (error) {
       await this.failed(msg, envelope, attempt, error);
