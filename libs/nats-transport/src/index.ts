@@ -20,6 +20,8 @@ export { errorReply, fromNatsError, readReply, toVivifiedError } from './errors'
 export { PassThroughRpcExceptionFilter } from './exception-filter';
 export { consumerConfig, ensureBucket, ensureConsumer, ensureStream, streamConfig } from './jetstream';
 export type { EnsureOptions } from './jetstream';
+export { KvMirror } from './kv-mirror';
+export type { KvMirrorChange, KvMirrorHandler } from './kv-mirror';
 export { KvWatch } from './kv-watch';
 export type { KvWatchHandler, KvWatchOptions } from './kv-watch';
 export { NatsTransport } from './server';

@@ -1,7 +1,7 @@
 import { buckets, parsePayload, PluginStatusEntry } from '@vivified/contracts';
 import type { TransportLogger } from '@vivified/nats-transport';
-import { KvWatch, silentLogger } from '@vivified/nats-transport';
-import type { KvEntry, NatsConnection } from 'nats';
+import { KvMirror, silentLogger } from '@vivified/nats-transport';
+import type { NatsConnection } from 'nats';
 
 /** Where the sidecar reads a plugin's live status and approved traits. */
 export interface PluginStatusLookup {
@@ -27,77 +27,68 @@ export interface PluginStatusStoreOptions {
  * active. An entry that does not validate, or whose `id` is not its key, is dropped (the plugin is not active).
  */
 export class PluginStatusStore implements PluginStatusLookup {
-  private readonly entries = new Map<string, PluginStatusEntry>();
-  private readonly watch: KvWatch;
-  private readonly log: TransportLogger;
+  private readonly mirror: KvMirror<PluginStatusEntry>;
 
   constructor(nc: NatsConnection, options: PluginStatusStoreOptions = {}) {
-    this.log = options.logger ?? silentLogger;
-    this.watch = new KvWatch(
+    const log = options.logger ?? silentLogger;
+    this.mirror = new KvMirror<PluginStatusEntry>(
       nc,
       {
         bucket: options.bucket ?? buckets.plugins.name,
         what: 'plugin status',
-        logger: this.log,
+        logger: log,
         ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
         ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       },
       {
-        onEntry: (entry) => this.apply(entry),
-        onLoaded: (seen) => {
-          for (const id of this.entries.keys()) {
-            if (!seen.has(id)) {
-              this.entries.delete(id);
-            }
+        decode: (entry) => {
+          let value: PluginStatusEntry | undefined;
+          try {
+            value = parsePayload(PluginStatusEntry, entry.json());
+          } catch {
+            value = undefined;
+          }
+          if (!value || value.id !== entry.key) {
+            log.warn(
+              { pluginId: entry.key },
+              'ignoring an invalid plugin status entry: the plugin is not active',
+            );
+
+            return undefined;
+          }
+
+          return value;
+        },
+        onChange: ({ key, value, previous }) => {
+          if (value === undefined && previous !== undefined) {
+            log.info({ pluginId: key, previous: previous.status }, 'plugin status removed');
+          } else if (value !== undefined && previous?.status !== value.status) {
+            log.info(
+              { pluginId: key, status: value.status, previous: previous?.status },
+              'plugin status changed',
+            );
           }
         },
       },
     );
   }
 
-  /** Starts watching (see {@link KvWatch.start}). */
+  /** Starts watching (see {@link KvMirror.start}). */
   start(): Promise<void> {
-    return this.watch.start();
+    return this.mirror.start();
   }
 
   /** Stops watching; the last known entries stay readable. */
   stop(): Promise<void> {
-    return this.watch.stop();
+    return this.mirror.stop();
   }
 
   /** Whether the bucket has been read at least once. */
   get loaded(): boolean {
-    return this.watch.loaded;
+    return this.mirror.loaded;
   }
 
   get(pluginId: string): PluginStatusEntry | undefined {
-    return this.entries.get(pluginId);
-  }
-
-  private apply(entry: KvEntry): void {
-    const id = entry.key;
-    const previous = this.entries.get(id)?.status;
-    if (entry.operation !== 'PUT') {
-      this.entries.delete(id);
-      this.log.info({ pluginId: id, previous }, 'plugin status removed');
-
-      return;
-    }
-    let value: PluginStatusEntry | undefined;
-    try {
-      value = parsePayload(PluginStatusEntry, entry.json());
-    } catch {
-      value = undefined;
-    }
-    if (!value || value.id !== id) {
-      this.entries.delete(id);
-      this.log.warn({ pluginId: id }, 'ignoring an invalid plugin status entry: the plugin is not active');
-
-      return;
-    }
-    this.entries.set(id, value);
-    if (previous !== value.status) {
-      this.log.info({ pluginId: id, status: value.status, previous }, 'plugin status changed');
-    }
+    return this.mirror.get(pluginId);
   }
 }

@@ -6,8 +6,8 @@ import {
   userIdOfSessionRevocationKey,
 } from '@vivified/contracts';
 import type { TransportLogger } from '@vivified/nats-transport';
-import { KvWatch, silentLogger } from '@vivified/nats-transport';
-import type { KvEntry, NatsConnection } from 'nats';
+import { KvMirror, silentLogger } from '@vivified/nats-transport';
+import type { NatsConnection } from 'nats';
 
 /**
  * Where a user token stands against the `vivified_sessions` bucket: `valid`; `user_inactive` (the user is
@@ -44,19 +44,17 @@ export interface SessionRevocationStoreOptions {
  *   writes a valid one.
  */
 export class SessionRevocationStore implements SessionRevocationLookup {
-  private readonly entries = new Map<string, SessionRevocationEntry>();
-  private readonly watch: KvWatch;
-  private readonly log: TransportLogger;
+  private readonly mirror: KvMirror<SessionRevocationEntry>;
   private bound = false;
 
   constructor(nc: NatsConnection, options: SessionRevocationStoreOptions = {}) {
-    this.log = options.logger ?? silentLogger;
-    this.watch = new KvWatch(
+    const log = options.logger ?? silentLogger;
+    this.mirror = new KvMirror<SessionRevocationEntry>(
       nc,
       {
         bucket: options.bucket ?? buckets.sessions.name,
         what: 'session revocation',
-        logger: this.log,
+        logger: log,
         ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
         ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       },
@@ -64,38 +62,51 @@ export class SessionRevocationStore implements SessionRevocationLookup {
         onWatch: () => {
           this.bound = true;
         },
-        onEntry: (entry) => this.apply(entry),
-        onLoaded: (seen) => {
-          for (const key of this.entries.keys()) {
-            if (!seen.has(key)) {
-              this.entries.delete(key);
-            }
+        decode: (entry) => {
+          const userId = userIdOfSessionRevocationKey(entry.key);
+          if (userId === undefined) {
+            return undefined;
           }
+          let value: SessionRevocationEntry | undefined;
+          try {
+            value = parsePayload(SessionRevocationEntry, entry.json());
+          } catch {
+            value = undefined;
+          }
+          if (!value) {
+            // fail closed: every token of the user is refused until identity writes a valid entry
+            log.warn({ userId }, 'invalid session revocation entry: every token of the user is refused');
+
+            return { active: false, validAfter: Number.MAX_SAFE_INTEGER };
+          }
+          log.debug({ userId, active: value.active, validAfter: value.validAfter }, 'user tokens revoked');
+
+          return { active: value.active, validAfter: value.validAfter };
         },
       },
     );
   }
 
-  /** Starts watching (see {@link KvWatch.start}). */
+  /** Starts watching (see {@link KvMirror.start}). */
   start(): Promise<void> {
-    return this.watch.start();
+    return this.mirror.start();
   }
 
   /** Stops watching; the last known entries stay in force. */
   stop(): Promise<void> {
-    return this.watch.stop();
+    return this.mirror.stop();
   }
 
   /** Whether the bucket has been read at least once. */
   get loaded(): boolean {
-    return this.watch.loaded;
+    return this.mirror.loaded;
   }
 
   standing(userId: string, issuedAt: number): UserTokenStanding {
-    if (!this.watch.loaded) {
+    if (!this.mirror.loaded) {
       return this.bound ? 'unavailable' : 'valid';
     }
-    const entry = this.entries.get(sessionRevocationKey(userId));
+    const entry = this.mirror.get(sessionRevocationKey(userId));
     if (entry === undefined) {
       return 'valid';
     }
@@ -104,32 +115,5 @@ export class SessionRevocationStore implements SessionRevocationLookup {
     }
 
     return issuedAt < entry.validAfter ? 'revoked' : 'valid';
-  }
-
-  private apply(entry: KvEntry): void {
-    const userId = userIdOfSessionRevocationKey(entry.key);
-    if (userId === undefined) {
-      return;
-    }
-    if (entry.operation !== 'PUT') {
-      this.entries.delete(entry.key);
-
-      return;
-    }
-    let value: SessionRevocationEntry | undefined;
-    try {
-      value = parsePayload(SessionRevocationEntry, entry.json());
-    } catch {
-      value = undefined;
-    }
-    if (!value) {
-      // fail closed: every token of the user is refused until identity writes a valid entry
-      this.entries.set(entry.key, { active: false, validAfter: Number.MAX_SAFE_INTEGER });
-      this.log.warn({ userId }, 'invalid session revocation entry: every token of the user is refused');
-
-      return;
-    }
-    this.entries.set(entry.key, { active: value.active, validAfter: value.validAfter });
-    this.log.debug({ userId, active: value.active, validAfter: value.validAfter }, 'user tokens revoked');
   }
 }

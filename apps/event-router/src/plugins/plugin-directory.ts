@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { buckets, PluginStatusEntry, validatePayload } from '@vivified/contracts';
-import { KvWatch } from '@vivified/nats-transport';
+import { KvMirror } from '@vivified/nats-transport';
 import { NATS_CONNECTION, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { ServiceLogger } from '@vivified/service-kit';
-import type { KvEntry, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 
-/** A change of a plugin's entry: `entry` undefined when the key was deleted or the entry does not validate. */
+/**
+ * A change of a plugin's entry: `entry` undefined when the key was deleted, the entry does not validate, or a fresh
+ * read of the bucket no longer has it.
+ */
 export interface PluginChange {
   pluginId: string;
   entry: PluginStatusEntry | undefined;
@@ -23,24 +26,49 @@ export type PluginChangeListener = (change: PluginChange) => void;
  */
 @Injectable()
 export class PluginDirectory implements OnApplicationShutdown {
-  private readonly entries = new Map<string, PluginStatusEntry>();
   private readonly listeners: PluginChangeListener[] = [];
-  private watch: KvWatch | undefined;
+  private readonly mirror: KvMirror<PluginStatusEntry>;
   private starting: Promise<void> | undefined;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(SERVICE_LOGGER) private readonly log: ServiceLogger,
-  ) {}
+  ) {
+    this.mirror = new KvMirror<PluginStatusEntry>(
+      nc,
+      { bucket: buckets.plugins.name, what: 'plugin directory', logger: log },
+      {
+        decode: (kvEntry) => {
+          let raw: unknown;
+          try {
+            raw = kvEntry.json();
+          } catch {
+            raw = undefined;
+          }
+          const result = validatePayload(PluginStatusEntry, raw);
+          if (result.ok && result.value.id === kvEntry.key) {
+            return result.value;
+          }
+          this.log.warn(
+            { pluginId: kvEntry.key },
+            'ignoring an invalid plugin status entry: no deliveries to it',
+          );
+
+          return undefined;
+        },
+        onChange: ({ key, value, previous }) => this.notify({ pluginId: key, entry: value, previous }),
+      },
+    );
+  }
 
   /** The plugin's current entry (any status). */
   get(pluginId: string): PluginStatusEntry | undefined {
-    return this.entries.get(pluginId);
+    return this.mirror.get(pluginId);
   }
 
   /** Every known entry. */
   all(): PluginStatusEntry[] {
-    return [...this.entries.values()];
+    return this.mirror.values();
   }
 
   /** Registers a change listener (called for the initial values too). */
@@ -52,46 +80,20 @@ export class PluginDirectory implements OnApplicationShutdown {
   start(): Promise<void> {
     return (this.starting ??= (async () => {
       await this.nc.jetstream().views.kv(buckets.plugins.name, { history: buckets.plugins.history });
-      this.watch = new KvWatch(
-        this.nc,
-        { bucket: buckets.plugins.name, what: 'plugin directory', logger: this.log },
-        { onEntry: (entry) => this.apply(entry) },
-      );
-      await this.watch.start();
+      await this.mirror.start();
     })());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.watch?.stop();
+    await this.mirror.stop();
   }
 
-  private apply(kvEntry: KvEntry): void {
-    const pluginId = kvEntry.key;
-    const previous = this.entries.get(pluginId);
-    let entry: PluginStatusEntry | undefined;
-    if (kvEntry.operation === 'PUT') {
-      let raw: unknown;
-      try {
-        raw = kvEntry.json();
-      } catch {
-        raw = undefined;
-      }
-      const result = validatePayload(PluginStatusEntry, raw);
-      entry = result.ok && result.value.id === pluginId ? result.value : undefined;
-      if (!entry) {
-        this.log.warn({ pluginId }, 'ignoring an invalid plugin status entry: no deliveries to it');
-      }
-    }
-    if (entry) {
-      this.entries.set(pluginId, entry);
-    } else {
-      this.entries.delete(pluginId);
-    }
+  private notify(change: PluginChange): void {
     for (const listener of this.listeners) {
       try {
-        listener({ pluginId, entry, previous });
+        listener(change);
       } catch (error) {
-        this.log.error({ err: error, pluginId }, 'plugin change listener failed');
+        this.log.error({ err: error, pluginId: change.pluginId }, 'plugin change listener failed');
       }
     }
   }
