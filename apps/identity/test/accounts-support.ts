@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { VivifiedError } from '@vivified/contracts';
+import { subjects, VivifiedError } from '@vivified/contracts';
+import type { VivifiedClient } from '@vivified/nats-transport';
 import { Secret, TOTP } from 'otpauth';
 
 const PERIOD_MS = 30_000;
@@ -87,4 +88,25 @@ export function auditRecordsOf<T>(data: Uint8Array): Array<{ record: T; text: st
   }
 
   return [{ record: parsed as T, text }];
+}
+
+/**
+ * The first login of a user whose roles need MFA (the first admin among them): the password login answers an
+ * enrolment token, with which TOTP is set up and enabled. Answers the user's access token and its authenticator app.
+ */
+export async function enrolAtFirstLogin(
+  client: VivifiedClient,
+  username: string,
+  password: string,
+): Promise<{ accessToken: string; app: TestAuthenticator }> {
+  const first = await client.request(subjects.identity.auth.login, { username, password });
+  const enrollmentToken = first.enrollmentToken as string;
+  const { secret } = await client.request(subjects.identity.mfa.totpSetup, { enrollmentToken });
+  const app = new TestAuthenticator(secret);
+  const enabled = await client.request(subjects.identity.mfa.totpEnable, {
+    enrollmentToken,
+    code: await app.nextCode(),
+  });
+
+  return { accessToken: enabled.accessToken as string, app };
 }

@@ -7,7 +7,7 @@ import type { KV, Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditRecordsOf, rejection, TestAuthenticator } from './accounts-support';
+import { auditRecordsOf, enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -151,14 +151,11 @@ describe('credential management needs an interactive session', () => {
     pg = new Client({ connectionString: identity.db.url, options: '-c search_path=identity,public' });
     await pg.connect();
     sessions = await ensureBucket(identity.nc, buckets.sessions);
-    const first = await login({ username: 'admin', password: identity.env['VIVIFIED_ADMIN_PASSWORD'] ?? '' });
-    const enrollmentToken = first.enrollmentToken as string;
-    const { secret } = await identity.client.request(subjects.identity.mfa.totpSetup, { enrollmentToken });
-    const enabled = await identity.client.request(subjects.identity.mfa.totpEnable, {
-      enrollmentToken,
-      code: await new TestAuthenticator(secret).nextCode(),
-    });
-    admin = enabled.accessToken as string;
+    ({ accessToken: admin } = await enrolAtFirstLogin(
+      identity.client,
+      'admin',
+      identity.env['VIVIFIED_ADMIN_PASSWORD'] ?? '',
+    ));
   }, 60_000);
 
   afterAll(async () => {

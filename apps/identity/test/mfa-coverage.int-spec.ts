@@ -6,7 +6,7 @@ import { ensureStream } from '@vivified/nats-transport';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { rejection, TestAuthenticator } from './accounts-support';
+import { enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -39,19 +39,8 @@ describe('MFA coverage of PHI users (identity.user.mfa-coverage)', () => {
   }
 
   /** Logs in a user whose roles require MFA and completes TOTP enrolment; answers its access token. */
-  async function enrolAtFirstLogin(username: string): Promise<string> {
-    const first = await identity.client.request(subjects.identity.auth.login, {
-      username,
-      password: PASSWORD,
-    });
-    const enrollmentToken = first.enrollmentToken as string;
-    const { secret } = await identity.client.request(subjects.identity.mfa.totpSetup, { enrollmentToken });
-    const enabled = await identity.client.request(subjects.identity.mfa.totpEnable, {
-      enrollmentToken,
-      code: await new TestAuthenticator(secret).nextCode(),
-    });
-
-    return enabled.accessToken as string;
+  async function enrolUser(username: string): Promise<string> {
+    return (await enrolAtFirstLogin(identity.client, username, PASSWORD)).accessToken;
   }
 
   /** The access token of a user whose roles do not require MFA (password only). */
@@ -89,17 +78,11 @@ describe('MFA coverage of PHI users (identity.user.mfa-coverage)', () => {
     await pg.connect();
 
     // the first admin enrols TOTP at its first login (admin requires MFA)
-    const first = await identity.client.request(subjects.identity.auth.login, {
-      username: 'admin',
-      password: identity.env['VIVIFIED_ADMIN_PASSWORD'] ?? '',
-    });
-    const enrollmentToken = first.enrollmentToken as string;
-    const { secret } = await identity.client.request(subjects.identity.mfa.totpSetup, { enrollmentToken });
-    const enabled = await identity.client.request(subjects.identity.mfa.totpEnable, {
-      enrollmentToken,
-      code: await new TestAuthenticator(secret).nextCode(),
-    });
-    admin = enabled.accessToken as string;
+    ({ accessToken: admin } = await enrolAtFirstLogin(
+      identity.client,
+      'admin',
+      identity.env['VIVIFIED_ADMIN_PASSWORD'] ?? '',
+    ));
 
     // roles no API creates: handles_phi without the audit_required it requires (never takes effect), and a
     // legacy alias of handles_phi with its requirement (takes effect as handles_phi)
@@ -112,7 +95,7 @@ describe('MFA coverage of PHI users (identity.user.mfa-coverage)', () => {
     // PHI users: no second factor; TOTP at first login; a setup never confirmed; a passkey; TOTP and a passkey
     withoutMfa.set('phi-none', (await createUser('phi-none', ['phi_handler'])).id);
     await createUser('phi-totp', ['phi_handler']);
-    await enrolAtFirstLogin('phi-totp');
+    await enrolUser('phi-totp');
     withoutMfa.set('phi-pending', (await createUser('phi-pending', ['phi_handler'])).id);
     const pending = await identity.client.request(subjects.identity.auth.login, {
       username: 'phi-pending',
@@ -155,7 +138,7 @@ describe('MFA coverage of PHI users (identity.user.mfa-coverage)', () => {
     await createUser('plain-viewer', ['viewer']);
     viewerToken = await passwordLogin('plain-viewer');
     await createUser('auditor', ['compliance_officer']);
-    auditorToken = await enrolAtFirstLogin('auditor');
+    auditorToken = await enrolUser('auditor');
   }, 120_000);
 
   afterAll(async () => {
@@ -203,7 +186,7 @@ describe('MFA coverage of PHI users (identity.user.mfa-coverage)', () => {
   });
 
   it('follows changes: a user enrolling drops out of the gap, a deactivated one out of the count', async () => {
-    await enrolAtFirstLogin('phi-none');
+    await enrolUser('phi-none');
     await identity.client.request(
       subjects.identity.users.update,
       { id: withoutMfa.get('phi-legacy') as string, active: false },

@@ -6,7 +6,7 @@ import { decodeJwt } from 'jose';
 import type { KV, Subscription } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditRecordsOf, rejection, TestAuthenticator } from './accounts-support';
+import { auditRecordsOf, enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -116,14 +116,11 @@ describe('session revocation on identity', () => {
   beforeAll(async () => {
     identity = await startIdentity();
     await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
-    const first = await login('admin', identity.env['VIVIFIED_ADMIN_PASSWORD'] ?? '');
-    const enrollmentToken = first.enrollmentToken as string;
-    const { secret } = await identity.client.request(subjects.identity.mfa.totpSetup, { enrollmentToken });
-    const enabled = await identity.client.request(subjects.identity.mfa.totpEnable, {
-      enrollmentToken,
-      code: await new TestAuthenticator(secret).nextCode(),
-    });
-    admin = enabled.accessToken as string;
+    ({ accessToken: admin } = await enrolAtFirstLogin(
+      identity.client,
+      'admin',
+      identity.env['VIVIFIED_ADMIN_PASSWORD'] ?? '',
+    ));
     // identity created the bucket at start (it owns it); the test reads what identity wrote
     sessions = await ensureBucket(identity.nc, buckets.sessions);
     auditSub = identity.nc.subscribe(subjects.auditRecords.all, {

@@ -9,11 +9,10 @@ import { ensureStream } from '@vivified/nats-transport';
 import { waitFor } from '@vivified/testing';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Subscription } from 'nats';
-import { Secret, TOTP } from 'otpauth';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditRecordsOf } from './accounts-support';
+import { auditRecordsOf, enrolAtFirstLogin } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -41,24 +40,13 @@ describe('passkeys (WebAuthn) on identity', () => {
   const phone = new SoftwareAuthenticator({ origin: ORIGIN, aaguid: Buffer.alloc(16, 7) });
 
   async function adminToken(): Promise<string> {
-    const first = await identity.client.request(subjects.identity.auth.login, {
-      username: 'admin',
-      password: identity.env.VIVIFIED_ADMIN_PASSWORD,
-    });
-    const enrollmentToken = first.enrollmentToken as string;
-    const { secret } = await identity.client.request(subjects.identity.mfa.totpSetup, { enrollmentToken });
-    const code = new TOTP({
-      secret: Secret.fromBase32(secret),
-      algorithm: 'SHA1',
-      digits: 6,
-      period: 30,
-    }).generate();
-    const enabled = await identity.client.request(subjects.identity.mfa.totpEnable, {
-      enrollmentToken,
-      code,
-    });
+    const { accessToken } = await enrolAtFirstLogin(
+      identity.client,
+      'admin',
+      identity.env.VIVIFIED_ADMIN_PASSWORD ?? '',
+    );
 
-    return enabled.accessToken as string;
+    return accessToken;
   }
 
   async function createUser(
