@@ -7,7 +7,7 @@ import type { Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditRecordsOf, rejection, TestAuthenticator } from './accounts-support';
+import { collectAudit, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -124,14 +124,7 @@ describe('account safety on identity', () => {
   beforeAll(async () => {
     identity = await startIdentity();
     await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
-    auditSub = identity.nc.subscribe(subjects.auditRecords.all, {
-      callback: (_error, msg) => {
-        for (const { record, text } of auditRecordsOf<AuditSeen>(msg.data)) {
-          rawAudit.push(text);
-          audit.push(record);
-        }
-      },
-    });
+    auditSub = collectAudit(identity.nc, audit, rawAudit);
     pg = new Client({ connectionString: identity.db.url, options: '-c search_path=identity,public' });
     await pg.connect();
 

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { subjects, VivifiedError } from '@vivified/contracts';
 import type { VivifiedClient } from '@vivified/nats-transport';
+import type { NatsConnection, Subscription } from 'nats';
 import { Secret, TOTP } from 'otpauth';
 
 const PERIOD_MS = 30_000;
@@ -109,4 +110,26 @@ export async function enrolAtFirstLogin(
   });
 
   return { accessToken: enabled.accessToken as string, app };
+}
+
+/**
+ * Collects every audit record published on `nc` (alone or in batches) into `records`, and its raw JSON into `raw`
+ * (for the checks that no secret is ever in a record), as far as `keep` accepts it; unsubscribe when done.
+ */
+export function collectAudit<T>(
+  nc: NatsConnection,
+  records: T[],
+  raw: string[] = [],
+  keep: (record: T) => boolean = () => true,
+): Subscription {
+  return nc.subscribe(subjects.auditRecords.all, {
+    callback: (_error, msg) => {
+      for (const { record, text } of auditRecordsOf<T>(msg.data)) {
+        if (keep(record)) {
+          raw.push(text);
+          records.push(record);
+        }
+      }
+    },
+  });
 }

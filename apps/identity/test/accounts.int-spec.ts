@@ -13,7 +13,7 @@ import type { Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditRecordsOf, rejection, TestAuthenticator } from './accounts-support';
+import { collectAudit, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 
@@ -76,14 +76,7 @@ describe('accounts on identity (password, lockout, TOTP, users)', () => {
     identity = await startIdentity();
     // the audit service owns VIVIFIED_AUDIT; created here so the emitter stores records, which the test watches
     await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
-    auditSub = identity.nc.subscribe(subjects.auditRecords.all, {
-      callback: (_error, msg) => {
-        for (const { record, text } of auditRecordsOf<AuditSeen>(msg.data)) {
-          rawAudit.push(text);
-          audit.push(record);
-        }
-      },
-    });
+    auditSub = collectAudit(identity.nc, audit, rawAudit);
     pg = new Client({ connectionString: identity.db.url, options: '-c search_path=identity,public' });
     await pg.connect();
   });

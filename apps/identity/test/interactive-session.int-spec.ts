@@ -7,7 +7,7 @@ import type { KV, Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditRecordsOf, enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
+import { collectAudit, enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -140,14 +140,7 @@ describe('credential management needs an interactive session', () => {
   beforeAll(async () => {
     identity = await startIdentity();
     await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
-    auditSub = identity.nc.subscribe(subjects.auditRecords.all, {
-      callback: (_error, msg) => {
-        for (const { record, text } of auditRecordsOf<AuditSeen>(msg.data)) {
-          rawAudit.push(text);
-          audit.push(record);
-        }
-      },
-    });
+    auditSub = collectAudit(identity.nc, audit, rawAudit);
     pg = new Client({ connectionString: identity.db.url, options: '-c search_path=identity,public' });
     await pg.connect();
     sessions = await ensureBucket(identity.nc, buckets.sessions);

@@ -6,7 +6,7 @@ import { decodeJwt } from 'jose';
 import type { KV, Subscription } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditRecordsOf, enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
+import { collectAudit, enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -123,11 +123,7 @@ describe('session revocation on identity', () => {
     ));
     // identity created the bucket at start (it owns it); the test reads what identity wrote
     sessions = await ensureBucket(identity.nc, buckets.sessions);
-    auditSub = identity.nc.subscribe(subjects.auditRecords.all, {
-      callback: (_error, msg) => {
-        audit.push(...auditRecordsOf<AuditSeen>(msg.data).map(({ record }) => record));
-      },
-    });
+    auditSub = collectAudit(identity.nc, audit);
   }, 60_000);
 
   afterAll(async () => {

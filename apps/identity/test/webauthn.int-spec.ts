@@ -12,7 +12,7 @@ import type { Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { auditRecordsOf, enrolAtFirstLogin } from './accounts-support';
+import { collectAudit, enrolAtFirstLogin } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 import { SoftwareAuthenticator } from './support/software-authenticator';
@@ -129,16 +129,9 @@ describe('passkeys (WebAuthn) on identity', () => {
     });
     // The audit service owns VIVIFIED_AUDIT; here the test creates it so records are stored, and watches them.
     await ensureStream(await identity.nc.jetstreamManager(), streams.audit);
-    auditSub = identity.nc.subscribe(subjects.auditRecords.all, {
-      callback: (_error, msg) => {
-        for (const { record, text } of auditRecordsOf<AuditSeen>(msg.data)) {
-          if (record.action.startsWith('webauthn.')) {
-            rawAudit.push(text);
-            audit.push(record);
-          }
-        }
-      },
-    });
+    auditSub = collectAudit<AuditSeen>(identity.nc, audit, rawAudit, (record) =>
+      record.action.startsWith('webauthn.'),
+    );
     pg = new Client({ connectionString: identity.db.url, options: '-c search_path=identity,public' });
     await pg.connect();
     const admin = await adminToken();
