@@ -7,6 +7,7 @@ import type { Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { AuditSeen } from './accounts-support';
 import { collectAudit, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
@@ -15,15 +16,6 @@ import { SoftwareAuthenticator } from './support/software-authenticator';
 const PASSWORD = 'Safety-Tests-Passphrase-31';
 const NEW_PASSWORD = 'Safety-Changed-Passphrase-58';
 const ORIGIN = 'http://localhost:8080';
-
-interface AuditSeen {
-  category: string;
-  action: string;
-  outcome: string;
-  actor: { kind: string; id: string };
-  target?: string;
-  details: Record<string, unknown>;
-}
 
 /**
  * Account safety (docs/identity.md "Required password change", "Admin resets", "Passkeys"): a one-time password

@@ -112,6 +112,16 @@ export async function enrolAtFirstLogin(
   return { accessToken: enabled.accessToken as string, app };
 }
 
+/** The fields of an audit record the suites read. */
+export interface AuditSeen {
+  category: string;
+  action: string;
+  outcome: string;
+  actor: { kind: string; id: string };
+  target?: string;
+  details: Record<string, unknown>;
+}
+
 /**
  * Collects every audit record published on `nc` (alone or in batches) into `records`, and its raw JSON into `raw`
  * (for the checks that no secret is ever in a record), as far as `keep` accepts it; unsubscribe when done.

@@ -13,20 +13,12 @@ import type { Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { AuditSeen } from './accounts-support';
 import { collectAudit, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
 
 const PASSWORD = 'Accounts-Tests-Passphrase-7';
-
-interface AuditSeen {
-  category: string;
-  action: string;
-  outcome: string;
-  actor: { kind: string; id: string };
-  target?: string;
-  details: Record<string, unknown>;
-}
 
 describe('accounts on identity (password, lockout, TOTP, users)', () => {
   let identity: IdentityHarness;

@@ -7,6 +7,7 @@ import type { KV, Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { AuditSeen } from './accounts-support';
 import { collectAudit, enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
@@ -16,15 +17,6 @@ const PASSWORD = 'Interactive-Tests-Passphrase-31';
 const NEW_PASSWORD = 'Interactive-Changed-Passphrase-58';
 /** identity's default WebAuthn origin (the harness sets none). */
 const ORIGIN = 'http://localhost:8080';
-
-interface AuditSeen {
-  category: string;
-  action: string;
-  outcome: string;
-  actor: { kind: string; id: string };
-  target?: string;
-  details: Record<string, unknown>;
-}
 
 /** A user with a password session and an access token exchanged for one of its API keys. */
 interface Account {

@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose';
 import type { KV, Subscription } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { AuditSeen } from './accounts-support';
 import { collectAudit, enrolAtFirstLogin, rejection, TestAuthenticator } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
@@ -16,15 +17,6 @@ const NEW_PASSWORD = 'Revocation-Changed-Passphrase-64';
 const ONE_TIME_PASSWORD = 'Revocation-One-Time-Passphrase-93';
 /** identity's default WebAuthn origin (the harness sets none). */
 const ORIGIN = 'http://localhost:8080';
-
-interface AuditSeen {
-  category: string;
-  action: string;
-  outcome: string;
-  actor: { kind: string; id: string };
-  target?: string;
-  details: Record<string, unknown>;
-}
 
 /**
  * Access tokens end at once (docs/identity-tokens.md "Revocation"): identity writes `vivified_sessions` on a

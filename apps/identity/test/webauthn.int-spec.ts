@@ -12,6 +12,7 @@ import type { Subscription } from 'nats';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { AuditSeen } from './accounts-support';
 import { collectAudit, enrolAtFirstLogin } from './accounts-support';
 import type { IdentityHarness } from './harness';
 import { startIdentity } from './harness';
@@ -19,13 +20,6 @@ import { SoftwareAuthenticator } from './support/software-authenticator';
 
 const ORIGIN = 'http://localhost:8080';
 const PASSWORD = 'Passkey-Tests-Correct-42';
-
-interface AuditSeen {
-  action: string;
-  outcome: string;
-  target?: string;
-  details: Record<string, unknown>;
-}
 
 describe('passkeys (WebAuthn) on identity', () => {
   let identity: IdentityHarness;
