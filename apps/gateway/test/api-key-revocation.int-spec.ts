@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
-import { opsPortEnv } from '@vivified/contracts';
 import type { RunningService } from '@vivified/service-kit';
-import { bootstrapService } from '@vivified/service-kit';
 import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
-import { createTestDatabase, freePort, startBuiltService, startNatsServer, waitFor } from '@vivified/testing';
+import { createTestDatabase, startBuiltService, startNatsServer, waitFor } from '@vivified/testing';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { gatewayConfigSchema } from '../src/config';
-import { GatewayModule } from '../src/gateway.module';
-import { gatewayHttp } from '../src/http/edge';
+import { startGatewayInProcess } from './gateway-in-process';
 
 const ADMIN_PASSWORD = 'Correct-Horse-Battery-9';
 const PASSWORD = 'Api-Key-Revocation-Passphrase-31';
@@ -109,21 +105,10 @@ describe('gateway: API keys after their user tokens are revoked', () => {
     identity = await startBuiltService('identity', {
       env: { ...shared, VIVIFIED_ADMIN_PASSWORD: ADMIN_PASSWORD },
     });
-    const httpPort = await freePort();
-    Object.assign(process.env, {
+    ({ gateway, base } = await startGatewayInProcess({
       ...shared,
-      [opsPortEnv('gateway')]: String(await freePort()),
-      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
       VIVIFIED_GATEWAY_LOGIN_RATE_LIMIT: '100',
-    });
-    gateway = await bootstrapService({
-      service: 'gateway',
-      version: '0.0.0-test',
-      module: GatewayModule,
-      configSchema: gatewayConfigSchema,
-      http: gatewayHttp('0.0.0-test'),
-    });
-    base = `http://127.0.0.1:${httpPort}`;
+    }));
     await waitFor(async () => (await call('GET', '/.well-known/jwks.json')).status === 200, {
       timeoutMs: 10_000,
       what: 'the gateway to serve the JWKS',

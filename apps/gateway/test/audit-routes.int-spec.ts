@@ -1,14 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
 import type { AuditRecord } from '@vivified/contracts';
-import { dynamicSubjects, opsPortEnv } from '@vivified/contracts';
+import { dynamicSubjects } from '@vivified/contracts';
 import { connectNats } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
-import { bootstrapService } from '@vivified/service-kit';
 import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
 import {
   createTestDatabase,
-  freePort,
   startBuiltService,
   startNatsServer,
   TestAuthority,
@@ -17,9 +15,7 @@ import {
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { gatewayConfigSchema } from '../src/config';
-import { GatewayModule } from '../src/gateway.module';
-import { gatewayHttp } from '../src/http/edge';
+import { startGatewayInProcess } from './gateway-in-process';
 
 const RECORDS = 2_500;
 
@@ -76,20 +72,7 @@ describe('gateway audit routes', () => {
       ),
     );
 
-    const httpPort = await freePort();
-    Object.assign(process.env, {
-      ...shared,
-      [opsPortEnv('gateway')]: String(await freePort()),
-      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
-    });
-    gateway = await bootstrapService({
-      service: 'gateway',
-      version: '0.0.0-test',
-      module: GatewayModule,
-      configSchema: gatewayConfigSchema,
-      http: gatewayHttp('0.0.0-test'),
-    });
-    base = `http://127.0.0.1:${httpPort}`;
+    ({ gateway, base } = await startGatewayInProcess(shared));
     await waitFor(
       async () => {
         const response = await get('/v1/audit/verify', auditor);

@@ -1,13 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
-import { opsPortEnv } from '@vivified/contracts';
 import { connectNats } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
-import { bootstrapService } from '@vivified/service-kit';
 import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
 import {
   createTestDatabase,
-  freePort,
   startBuiltService,
   startNatsServer,
   TestAuthority,
@@ -16,9 +13,7 @@ import {
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { gatewayConfigSchema } from '../src/config';
-import { GatewayModule } from '../src/gateway.module';
-import { gatewayHttp } from '../src/http/edge';
+import { startGatewayInProcess } from './gateway-in-process';
 
 interface ConfigBody {
   version: number;
@@ -67,20 +62,7 @@ describe('gateway config routes', () => {
 
     policy = await startBuiltService('policy', { env: shared, readyTimeoutMs: 60_000 });
 
-    const httpPort = await freePort();
-    Object.assign(process.env, {
-      ...shared,
-      [opsPortEnv('gateway')]: String(await freePort()),
-      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
-    });
-    gateway = await bootstrapService({
-      service: 'gateway',
-      version: '0.0.0-test',
-      module: GatewayModule,
-      configSchema: gatewayConfigSchema,
-      http: gatewayHttp('0.0.0-test'),
-    });
-    base = `http://127.0.0.1:${httpPort}`;
+    ({ gateway, base } = await startGatewayInProcess(shared));
     await waitFor(async () => (await request('GET', '/v1/config', admin)).status === 200, {
       timeoutMs: 30_000,
       what: 'the config route to answer',

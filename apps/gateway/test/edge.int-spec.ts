@@ -6,15 +6,12 @@ import { join } from 'node:path';
 
 import { opsPortEnv } from '@vivified/contracts';
 import type { RunningService } from '@vivified/service-kit';
-import { bootstrapService } from '@vivified/service-kit';
 import type { TestDatabase, TestNatsServer } from '@vivified/testing';
 import { createTestDatabase, freePort, startNatsServer, waitFor } from '@vivified/testing';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { gatewayConfigSchema } from '../src/config';
-import { GatewayModule } from '../src/gateway.module';
-import { gatewayHttp } from '../src/http/edge';
+import { startGatewayInProcess } from './gateway-in-process';
 
 const root = join(__dirname, '..', '..', '..');
 const ADMIN_PASSWORD = 'Correct-Horse-Battery-9';
@@ -95,21 +92,7 @@ describe('gateway HTTP edge with identity behind it', () => {
     // identity answers the auth and user routes, policy the policy routes; both as built processes
     await startBuilt('identity', { ...shared, VIVIFIED_ADMIN_PASSWORD: ADMIN_PASSWORD });
     await startBuilt('policy', shared);
-    const httpPort = await freePort();
-    Object.assign(process.env, {
-      ...shared,
-      [opsPortEnv('gateway')]: String(await freePort()),
-      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
-      VIVIFIED_GATEWAY_LOGIN_RATE_LIMIT: '10',
-    });
-    gateway = await bootstrapService({
-      service: 'gateway',
-      version: '0.0.0-test',
-      module: GatewayModule,
-      configSchema: gatewayConfigSchema,
-      http: gatewayHttp('0.0.0-test'),
-    });
-    base = `http://127.0.0.1:${httpPort}`;
+    ({ gateway, base } = await startGatewayInProcess({ ...shared, VIVIFIED_GATEWAY_LOGIN_RATE_LIMIT: '10' }));
     // the gateway learns identity's keys from the JWKS bucket
     await waitFor(async () => (await call('GET', '/.well-known/jwks.json')).status === 200, {
       timeoutMs: 10_000,

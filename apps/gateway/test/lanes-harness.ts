@@ -3,22 +3,19 @@ import { randomBytes } from 'node:crypto';
 import type { Type } from '@nestjs/common';
 
 import type { AuditRecord, PluginStatusEntry } from '@vivified/contracts';
-import { buckets, dynamicSubjects, opsPortEnv, streams, VivifiedError } from '@vivified/contracts';
+import { buckets, dynamicSubjects, streams, VivifiedError } from '@vivified/contracts';
 import { StaticKekProvider } from '@vivified/crypto';
 import { connectNats, ensureBucket, ensureStream } from '@vivified/nats-transport';
 import type { AdminRule, BundleSigningKeys } from '@vivified/policy-engine';
 import { bundleSigningKeys, bundleSigningPurpose, signBundle } from '@vivified/policy-engine';
 import { POLICY_BUNDLE_KEY, PolicySidecar } from '@vivified/policy-sidecar';
 import type { RunningService } from '@vivified/service-kit';
-import { bootstrapService } from '@vivified/service-kit';
 import type { TestNatsServer } from '@vivified/testing';
-import { freePort, startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
+import { startNatsServer, TestAuthority, waitFor } from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 import { expect } from 'vitest';
 
-import { gatewayConfigSchema } from '../src/config';
-import { GatewayModule } from '../src/gateway.module';
-import { gatewayHttp } from '../src/http/edge';
+import { startGatewayInProcess } from './gateway-in-process';
 import { PluginDirectory } from '../src/lanes/plugin-directory';
 
 /**
@@ -52,26 +49,15 @@ export class LanesHarness {
     await ensureBucket(harness.nc, buckets.plugins);
     await ensureBucket(harness.nc, buckets.policy);
     harness.authority = await TestAuthority.create(harness.nc);
-    const httpPort = await freePort();
-    Object.assign(process.env, {
-      VIVIFIED_NATS_URL: harness.nats.url,
-      VIVIFIED_KEK: kek,
-      VIVIFIED_LOG_LEVEL: process.env['LANES_LOG'] ?? 'silent',
-      [opsPortEnv('gateway')]: String(await freePort()),
-      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
-      ...env,
-    });
-    harness.gateway = await bootstrapService({
-      service: 'gateway',
-      version: '0.0.0-test',
-      module: options.module ?? GatewayModule,
-      configSchema: gatewayConfigSchema,
-      http: gatewayHttp('0.0.0-test'),
-    });
-    for (const key of Object.keys(env)) {
-      delete process.env[key];
-    }
-    harness.base = `http://127.0.0.1:${httpPort}`;
+    ({ gateway: harness.gateway, base: harness.base } = await startGatewayInProcess(
+      {
+        VIVIFIED_NATS_URL: harness.nats.url,
+        VIVIFIED_KEK: kek,
+        VIVIFIED_LOG_LEVEL: process.env['LANES_LOG'] ?? 'silent',
+        ...env,
+      },
+      { forget: Object.keys(env), ...(options.module ? { module: options.module } : {}) },
+    ));
 
     return harness;
   }

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
-import { opsPortEnv } from '@vivified/contracts';
 import { connectNats } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
-import { bootstrapService } from '@vivified/service-kit';
 import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
 import {
   createTestDatabase,
-  freePort,
   startBuiltService,
   startNatsServer,
   TestAuthority,
@@ -16,9 +13,7 @@ import {
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { gatewayConfigSchema } from '../src/config';
-import { GatewayModule } from '../src/gateway.module';
-import { gatewayHttp } from '../src/http/edge';
+import { startGatewayInProcess } from './gateway-in-process';
 
 const CONFIG_SECRET = 'cfg-secret-5b1e0c9d77';
 
@@ -98,21 +93,7 @@ describe('gateway plugin routes with the registry behind them', () => {
     });
     // debug logs: the test checks that no secret reaches a log line
     registry = await startBuiltService('registry', { env: { ...shared, VIVIFIED_LOG_LEVEL: 'debug' } });
-    const httpPort = await freePort();
-    Object.assign(process.env, {
-      ...shared,
-      VIVIFIED_LOG_LEVEL: 'silent',
-      [opsPortEnv('gateway')]: String(await freePort()),
-      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
-    });
-    gateway = await bootstrapService({
-      service: 'gateway',
-      version: '0.0.0-test',
-      module: GatewayModule,
-      configSchema: gatewayConfigSchema,
-      http: gatewayHttp('0.0.0-test'),
-    });
-    base = `http://127.0.0.1:${httpPort}`;
+    ({ gateway, base } = await startGatewayInProcess({ ...shared, VIVIFIED_LOG_LEVEL: 'silent' }));
     ({ nc } = await connectNats({ servers: [nats.url], name: 'gateway-plugins-test' }));
     const authority = await TestAuthority.create(nc);
     admin = await authority.token({

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
-import { opsPortEnv } from '@vivified/contracts';
 import { connectNats } from '@vivified/nats-transport';
 import type { RunningService } from '@vivified/service-kit';
-import { bootstrapService } from '@vivified/service-kit';
 import type { BuiltService, TestDatabase, TestNatsServer } from '@vivified/testing';
 import {
   createTestDatabase,
-  freePort,
   startBuiltService,
   startNatsServer,
   TestAuthority,
@@ -15,9 +12,7 @@ import {
 } from '@vivified/testing';
 import type { NatsConnection } from 'nats';
 
-import { gatewayConfigSchema } from '../src/config';
-import { GatewayModule } from '../src/gateway.module';
-import { gatewayHttp } from '../src/http/edge';
+import { startGatewayInProcess } from './gateway-in-process';
 
 /** The services the gateway's routes reach, each started from its build output. */
 const BACKENDS = ['identity', 'policy', 'registry', 'audit', 'event-router'] as const;
@@ -82,25 +77,10 @@ export class RoutesHarness {
     mark('backends ready');
     ({ nc: harness.nc } = await connectNats({ servers: [nats.url], name: 'gateway-routes-test' }));
     harness.authority = await TestAuthority.create(harness.nc);
-    const httpPort = await freePort();
-    Object.assign(process.env, {
-      ...shared,
-      VIVIFIED_LOG_LEVEL: process.env['ROUTES_LOG'] ?? 'silent',
-      [opsPortEnv('gateway')]: String(await freePort()),
-      VIVIFIED_GATEWAY_HTTP_PORT: String(httpPort),
-      ...options.env,
-    });
-    harness.gateway = await bootstrapService({
-      service: 'gateway',
-      version: '0.0.0-test',
-      module: GatewayModule,
-      configSchema: gatewayConfigSchema,
-      http: gatewayHttp('0.0.0-test'),
-    });
-    for (const key of Object.keys(options.env)) {
-      delete process.env[key];
-    }
-    harness.base = `http://127.0.0.1:${httpPort}`;
+    ({ gateway: harness.gateway, base: harness.base } = await startGatewayInProcess(
+      { ...shared, VIVIFIED_LOG_LEVEL: process.env['ROUTES_LOG'] ?? 'silent', ...options.env },
+      { forget: Object.keys(options.env) },
+    ));
     mark('gateway started');
     await waitFor(
       async () => (await harness.call({ method: 'GET', path: '/.well-known/jwks.json' })).status === 200,
