@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import { subjects } from '@vivified/contracts';
+import { buckets, streams, subjects } from '@vivified/contracts';
 import type { SubscriptionListReply } from '@vivified/contracts';
+import { ensureBucket } from '@vivified/nats-transport';
 import { waitFor } from '@vivified/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,4 +101,54 @@ describe('resilience', () => {
 
     expect(new Set(sub.eventIds().filter((id) => id.startsWith('nats-'))).size).toBe(200);
   }, 120_000);
+
+  it('holds deliveries and keeps the consumer when the plugins bucket is lost, and loses nothing', async () => {
+    const sub = harness.subscriber('sub-lost');
+    await harness.putPlugin('sub-lost', { subscribes: ['DocumentStored'] });
+    await subscribed('sub-lost');
+    const jsm = await harness.nc.jetstreamManager();
+    const consumers = async () => {
+      const names: string[] = [];
+      for await (const consumer of jsm.consumers.list(streams.events.name)) {
+        if (consumer.name.startsWith('sub_sub-lost_')) {
+          names.push(consumer.name);
+        }
+      }
+
+      return names;
+    };
+    const [consumer] = await consumers();
+    await harness.putPlugin('pub-gone', { publishes: ['DocumentStored'] });
+
+    // the bucket is lost and created again empty (as the registry does at its next start): no delete was written
+    await (await harness.nc.jetstream().views.kv(buckets.plugins.name)).destroy();
+    await ensureBucket(harness.nc, buckets.plugins);
+    // the router has read the new bucket once a plugin only the old one held is refused
+    await waitFor(
+      () =>
+        harness
+          .publish('pub-gone', 'DocumentStored', { payload: { documentId: 'd', contentType: 'a/b' } })
+          .then(
+            () => false,
+            () => true,
+          ),
+      { timeoutMs: 20_000, what: 'the router to read the new plugins bucket' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await harness.putPlugin('pub-res', { publishes: ['DocumentStored'] });
+    const ids = Array.from({ length: 20 }, () => `lost-${randomUUID()}`);
+    for (let n = 0; n < ids.length; n += 1) {
+      await publishRetrying('pub-res', 'DocumentStored', ids[n], n);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    // unknown for now: nothing delivered, and the durable consumer (with its events) still there
+    expect(sub.eventIds().filter((id) => id.startsWith('lost-'))).toEqual([]);
+    expect(await consumers()).toEqual([consumer]);
+
+    // the registry writes the plugin again: everything arrives, in order, once
+    await harness.putPlugin('sub-lost', { subscribes: ['DocumentStored'] });
+    await waitFor(() => ids.every((id) => sub.eventIds().includes(id)), { timeoutMs: 20_000 });
+    expect(sub.eventIds().filter((id) => id.startsWith('lost-'))).toEqual(ids);
+  }, 60_000);
 });

@@ -6,14 +6,16 @@ import { NATS_CONNECTION, SERVICE_LOGGER } from '@vivified/service-kit';
 import type { ServiceLogger } from '@vivified/service-kit';
 import type { NatsConnection } from 'nats';
 
-/**
- * A change of a plugin's entry: `entry` undefined when the key was deleted, the entry does not validate, or a fresh
- * read of the bucket no longer has it.
- */
+/** A change of a plugin's entry: `entry` undefined when the key was deleted or the entry does not validate. */
 export interface PluginChange {
   pluginId: string;
   entry: PluginStatusEntry | undefined;
   previous: PluginStatusEntry | undefined;
+  /**
+   * The key is missing from a fresh read of the bucket (the bucket lost and created again, say) without a delete
+   * having been seen: the plugin is unknown for now, not removed by the registry.
+   */
+  vanished?: true;
 }
 
 /** Listener of plugin changes. */
@@ -56,7 +58,13 @@ export class PluginDirectory implements OnApplicationShutdown {
 
           return undefined;
         },
-        onChange: ({ key, value, previous }) => this.notify({ pluginId: key, entry: value, previous }),
+        onChange: ({ key, value, previous, entry }) =>
+          this.notify({
+            pluginId: key,
+            entry: value,
+            previous,
+            ...(entry === undefined ? { vanished: true } : {}),
+          }),
       },
     );
   }

@@ -260,21 +260,33 @@ export class SubscriptionsService implements OnApplicationBootstrap, OnApplicati
       return;
     }
     const { pluginId, entry } = change;
+    if (!entry && change.vanished) {
+      // unknown, not deleted: deliveries hold (as for a disabled plugin) and nothing durable is removed, so a
+      // registry that writes the entry again finds every subscription and every event still there
+      this.log.warn({ pluginId }, 'plugin missing from a fresh read of the plugins bucket: deliveries held');
+      await this.pauseWorkersOf(pluginId);
+
+      return;
+    }
     if (!entry || entry.status === 'revoked') {
       await this.removePlugin(pluginId, entry === undefined ? 'removed' : 'revoked');
 
       return;
     }
     if (entry.status !== 'active') {
-      await Promise.all(
-        [...this.workers.values()]
-          .filter((worker) => worker.subscription.pluginId === pluginId)
-          .map((worker) => worker.pause()),
-      );
+      await this.pauseWorkersOf(pluginId);
 
       return;
     }
     await this.activate(entry);
+  }
+
+  private async pauseWorkersOf(pluginId: string): Promise<void> {
+    await Promise.all(
+      [...this.workers.values()]
+        .filter((worker) => worker.subscription.pluginId === pluginId)
+        .map((worker) => worker.pause()),
+    );
   }
 
   private async activate(entry: PluginStatusEntry): Promise<void> {
